@@ -1,0 +1,9 @@
+import { App } from 'cdk8s';
+import { CephStorageChart } from './ceph-storage';
+import { WebChart } from './web';
+
+/** Adds one chart per example to `app`; `cdk8s synth` writes dist/<chart>.k8s.yaml for each. */
+export function addExamples(app: App): void {
+  new WebChart(app, 'web');
+  new CephStorageChart(app, 'ceph-storage', { namespace: 'files' });
+}

@@ -1,0 +1,91 @@
+import { Chart } from 'cdk8s';
+import { IConstruct } from 'constructs';
+
+/** Longest StatefulSet name whose pods still get created (the `controller-revision-hash` label is `<name>-<10 chars>` and must fit 63). */
+export const MAX_STATEFUL_SET_NAME = 52;
+/** Longest DNS-1123 label: Service names, pod names (hostnames), label values. */
+export const MAX_DNS_LABEL = 63;
+/** Longest port name (IANA service name). */
+export const MAX_PORT_NAME = 15;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Builds construction-time error messages that name the construct and the
+ * property, e.g. `ZooKeeperEnsemble 'streaming/zk': replicas must be ...`.
+ */
+export class Problem {
+  public constructor(private readonly kind: string, private readonly scope: IConstruct) {}
+
+  /** The prefix every message carries: kind and construct path. */
+  public get subject(): string {
+    return `${this.kind} '${this.scope.node.path}'`;
+  }
+
+  /** An Error whose message names the construct, the property and what is allowed. */
+  public error(prop: string, message: string): Error {
+    return new Error(`${this.subject}: ${prop} ${message}`);
+  }
+
+  /** Throws unless `value` is an integer in [min, max]. */
+  public integer(prop: string, value: number, min: number, max: number = Number.MAX_SAFE_INTEGER): number {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+      throw this.error(prop, `must be ${range}, got ${value}`);
+    }
+    return value;
+  }
+
+  /** Throws unless `value` is a valid DNS-1123 label of at most `max` characters. */
+  public dnsLabel(prop: string, value: string, max: number = MAX_DNS_LABEL): string {
+    if (!DNS_LABEL.test(value)) {
+      throw this.error(prop, `must be a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit), got '${value}'`);
+    }
+    if (value.length > max) {
+      throw this.error(prop, `'${value}' is ${value.length} characters; at most ${max} are allowed`);
+    }
+    return value;
+  }
+
+  /** Throws unless `value` is a valid Kubernetes port name (IANA_SVC_NAME). */
+  public portName(prop: string, value: string): string {
+    if (!PORT_NAME.test(value) || value.length > MAX_PORT_NAME || !/[a-z]/.test(value) || value.includes('--')) {
+      throw this.error(prop, `port name '${value}' is invalid: use at most ${MAX_PORT_NAME} lower-case letters, digits and single '-', with at least one letter`);
+    }
+    return value;
+  }
+}
+
+/**
+ * The default Kubernetes name of a construct: its path from the chart
+ * (inclusive) joined with '-', lower-cased. Unlike `Names.toDnsLabel` there is
+ * no hash: pod DNS names stay readable and stable, and an over-long name is an
+ * error that tells the user which id to shorten instead of being truncated.
+ */
+export function defaultResourceName(scope: IConstruct): string {
+  const chart = Chart.of(scope);
+  const parts: string[] = [];
+  for (const c of scope.node.scopes) {
+    if (parts.length === 0 && c !== chart) {
+      continue;
+    }
+    parts.push(c.node.id);
+  }
+  return parts
+    .map((p) => p.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, ''))
+    .filter((p) => p.length > 0)
+    .join('-');
+}
+
+/** The ids on the path that make up `defaultResourceName`, for error messages. */
+export function pathIds(scope: IConstruct): string[] {
+  const chart = Chart.of(scope);
+  const ids: string[] = [];
+  let seen = false;
+  for (const c of scope.node.scopes) {
+    seen = seen || c === chart;
+    if (seen) ids.push(`'${c.node.id}'`);
+  }
+  return ids;
+}

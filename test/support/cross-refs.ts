@@ -1,0 +1,219 @@
+/**
+ * Checks that the objects of one manifest fit together: what the API server
+ * accepts one object at a time but the cluster then fails on (a selector
+ * that selects nothing, a mount of a volume that does not exist, a probe on a
+ * port the container lacks, a StatefulSet name too long for its pods).
+ */
+
+type Json = any;
+
+/** Annotation a generator Job carries: the Secret it creates in the cluster. */
+export const GENERATES_SECRET = 'cdk8s-stateful.io/generates-secret';
+/** Annotation a generator Job carries: the keys of that Secret, comma-separated. */
+export const GENERATES_KEYS = 'cdk8s-stateful.io/generates-keys';
+
+export interface CrossRefOptions {
+  /** Secrets that exist outside the manifest (user-managed), with their keys. */
+  readonly externalSecrets?: { [name: string]: string[] };
+}
+
+const POD_OWNERS = new Set(['StatefulSet', 'Deployment', 'DaemonSet', 'Job', 'ReplicaSet']);
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+function subset(sel: { [k: string]: string } | undefined, labels: { [k: string]: string } | undefined): boolean {
+  if (!sel || Object.keys(sel).length === 0) return false;
+  return Object.entries(sel).every(([k, v]) => labels?.[k] === v);
+}
+
+function podTemplate(o: Json): Json | undefined {
+  if (o.kind === 'CronJob') return o.spec?.jobTemplate?.spec?.template;
+  return POD_OWNERS.has(o.kind) ? o.spec?.template : undefined;
+}
+
+/** Problems found, as `Kind/name: message` lines (empty when all references resolve). */
+export function crossReferenceProblems(objects: Json[], options: CrossRefOptions = {}): string[] {
+  const problems: string[] = [];
+  const at = (o: Json) => `${o.kind}/${o.metadata?.name}`;
+  const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
+
+  // Secrets: in the manifest, created by a generator Job, or declared external.
+  const secretKeys = new Map<string, Set<string>>();
+  for (const s of byKind('Secret')) secretKeys.set(s.metadata.name, new Set([...Object.keys(s.data ?? {}), ...Object.keys(s.stringData ?? {})]));
+  for (const j of objects) {
+    const name = j.metadata?.annotations?.[GENERATES_SECRET];
+    if (name) secretKeys.set(name, new Set(String(j.metadata.annotations[GENERATES_KEYS] ?? '').split(',').filter(Boolean)));
+  }
+  for (const [name, keys] of Object.entries(options.externalSecrets ?? {})) secretKeys.set(name, new Set(keys));
+  const configKeys = new Map<string, Set<string>>();
+  for (const c of byKind('ConfigMap')) configKeys.set(c.metadata.name, new Set([...Object.keys(c.data ?? {}), ...Object.keys(c.binaryData ?? {})]));
+
+  const checkSecretKey = (where: string, name: string, key: string | undefined, optional: boolean) => {
+    const keys = secretKeys.get(name);
+    if (!keys) {
+      if (!optional) problems.push(`${where}: Secret '${name}' is neither in the manifest, created by a generator Job, nor declared external`);
+    } else if (key !== undefined && !keys.has(key)) {
+      problems.push(`${where}: Secret '${name}' has no key '${key}' (keys: ${[...keys].join(', ')})`);
+    }
+  };
+  const checkConfigKey = (where: string, name: string, key: string | undefined, optional: boolean) => {
+    const keys = configKeys.get(name);
+    if (!keys) {
+      if (!optional) problems.push(`${where}: ConfigMap '${name}' is not in the manifest`);
+    } else if (key !== undefined && !keys.has(key)) {
+      problems.push(`${where}: ConfigMap '${name}' has no key '${key}'`);
+    }
+  };
+
+  const pods: { owner: Json; template: Json; replicas: number }[] = [];
+  for (const o of objects) {
+    const template = podTemplate(o);
+    if (!template) continue;
+    const where = at(o);
+    const labels = template.metadata?.labels ?? {};
+    if (o.spec?.selector && !subset(o.spec.selector.matchLabels, labels)) {
+      problems.push(`${where}: selector ${JSON.stringify(o.spec.selector.matchLabels)} does not match the pod template labels`);
+    }
+    pods.push({ owner: o, template, replicas: o.kind === 'StatefulSet' ? (o.spec.replicas ?? 1) : 1 });
+    const spec = template.spec ?? {};
+    const claimNames = new Set<string>((o.spec?.volumeClaimTemplates ?? []).map((c: Json) => c.metadata?.name));
+    const volumeNames = new Set<string>((spec.volumes ?? []).map((v: Json) => v.name));
+    for (const c of claimNames) if (volumeNames.has(c)) problems.push(`${where}: claim template '${c}' is shadowed by a pod volume of the same name`);
+    const mounted = new Set<string>();
+    const containers: Json[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+
+    if (o.kind === 'StatefulSet') {
+      const name = o.metadata.name;
+      if (name.length > 52) problems.push(`${where}: StatefulSet name is ${name.length} characters (max 52)`);
+      const lastPod = `${name}-${Math.max(0, (o.spec.replicas ?? 1) - 1)}`;
+      if (lastPod.length > 63 || !DNS_LABEL.test(lastPod)) problems.push(`${where}: pod name '${lastPod}' is not a DNS label of at most 63 characters`);
+      const svc = find('Service', o.spec.serviceName);
+      if (!svc) problems.push(`${where}: serviceName '${o.spec.serviceName}' names no Service in the manifest`);
+      else {
+        if (svc.spec?.clusterIP !== 'None') problems.push(`${where}: serviceName '${o.spec.serviceName}' is not headless (clusterIP: None)`);
+        if (!subset(svc.spec?.selector, labels)) problems.push(`${where}: headless Service '${svc.metadata.name}' does not select the pods`);
+      }
+    }
+    const sa = spec.serviceAccountName;
+    if (sa && sa !== 'default' && !find('ServiceAccount', sa)) problems.push(`${where}: serviceAccountName '${sa}' is not in the manifest`);
+
+    for (const v of spec.volumes ?? []) {
+      if (v.configMap) {
+        if (v.configMap.items) v.configMap.items.forEach((i: Json) => checkConfigKey(`${where} volume '${v.name}'`, v.configMap.name, i.key, !!v.configMap.optional));
+        else checkConfigKey(`${where} volume '${v.name}'`, v.configMap.name, undefined, !!v.configMap.optional);
+      }
+      if (v.secret) {
+        if (v.secret.items) v.secret.items.forEach((i: Json) => checkSecretKey(`${where} volume '${v.name}'`, v.secret.secretName, i.key, !!v.secret.optional));
+        else checkSecretKey(`${where} volume '${v.name}'`, v.secret.secretName, undefined, !!v.secret.optional);
+      }
+      if (v.persistentVolumeClaim && !find('PersistentVolumeClaim', v.persistentVolumeClaim.claimName)) {
+        problems.push(`${where} volume '${v.name}': PersistentVolumeClaim '${v.persistentVolumeClaim.claimName}' is not in the manifest`);
+      }
+    }
+
+    const portNames = new Set<string>();
+    for (const c of containers) {
+      const cw = `${where} container '${c.name}'`;
+      for (const m of c.volumeMounts ?? []) {
+        if (!volumeNames.has(m.name) && !claimNames.has(m.name)) problems.push(`${cw}: mounts '${m.name}', which is neither a volume nor a claim template`);
+        mounted.add(m.name);
+      }
+      for (const e of c.env ?? []) {
+        const s = e.valueFrom?.secretKeyRef;
+        if (s) checkSecretKey(`${cw} env ${e.name}`, s.name, s.key, !!s.optional);
+        const cm = e.valueFrom?.configMapKeyRef;
+        if (cm) checkConfigKey(`${cw} env ${e.name}`, cm.name, cm.key, !!cm.optional);
+      }
+      for (const ef of c.envFrom ?? []) {
+        if (ef.secretRef) checkSecretKey(`${cw} envFrom`, ef.secretRef.name, undefined, !!ef.secretRef.optional);
+        if (ef.configMapRef) checkConfigKey(`${cw} envFrom`, ef.configMapRef.name, undefined, !!ef.configMapRef.optional);
+      }
+      const own = new Set<string>();
+      const numbers = new Set<number>();
+      for (const p of c.ports ?? []) {
+        numbers.add(p.containerPort);
+        if (p.name === undefined) continue;
+        if (p.name.length > 15 || !PORT_NAME.test(p.name) || !/[a-z]/.test(p.name)) problems.push(`${cw}: port name '${p.name}' is not a valid IANA service name (max 15)`);
+        if (portNames.has(p.name)) problems.push(`${where}: port name '${p.name}' is used twice in the pod`);
+        portNames.add(p.name);
+        own.add(p.name);
+      }
+      for (const probeName of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+        const probe = c[probeName];
+        const port = probe?.tcpSocket?.port ?? probe?.httpGet?.port ?? probe?.grpc?.port;
+        if (port === undefined) continue;
+        if (typeof port === 'string' ? !own.has(port) : !numbers.has(port)) problems.push(`${cw}: ${probeName} targets port '${port}', which the container does not declare`);
+      }
+      if (c.readinessProbe && c.livenessProbe && JSON.stringify(c.readinessProbe) === JSON.stringify(c.livenessProbe)) {
+        problems.push(`${cw}: readiness and liveness probes are identical (a slow node is then restarted instead of taken out of rotation)`);
+      }
+    }
+    for (const c of claimNames) if (!mounted.has(c)) problems.push(`${where}: claim template '${c}' is never mounted`);
+    for (const v of volumeNames) if (!mounted.has(v)) problems.push(`${where}: volume '${v}' is never mounted`);
+  }
+
+  const selects = (selector: Json) => pods.filter((p) => subset(selector, p.template.metadata?.labels));
+  const podPortNames = (p: { template: Json }) => new Set<string>(
+    (p.template.spec?.containers ?? []).flatMap((c: Json) => (c.ports ?? []).map((x: Json) => x.name)));
+
+  for (const svc of byKind('Service')) {
+    const where = at(svc);
+    if (!DNS_LABEL.test(svc.metadata.name) || svc.metadata.name.length > 63) problems.push(`${where}: name is not a DNS label of at most 63 characters`);
+    if (!svc.spec?.selector) continue;
+    const podName = svc.spec.selector['statefulset.kubernetes.io/pod-name'];
+    const { ['statefulset.kubernetes.io/pod-name']: _ignored, ...rest } = svc.spec.selector;
+    const targets = selects(rest);
+    if (targets.length === 0) problems.push(`${where}: selector selects no pod template in the manifest`);
+    if (podName) {
+      const ok = targets.some((t) => t.owner.kind === 'StatefulSet' && podName.startsWith(`${t.owner.metadata.name}-`)
+        && Number(podName.slice(t.owner.metadata.name.length + 1)) < t.replicas);
+      if (!ok) problems.push(`${where}: selects pod '${podName}', which no StatefulSet in the manifest creates`);
+    }
+    for (const p of svc.spec.ports ?? []) {
+      if (typeof p.targetPort === 'string' && !targets.every((t) => podPortNames(t).has(p.targetPort))) {
+        problems.push(`${where}: targetPort '${p.targetPort}' is not a port name of every selected pod`);
+      }
+    }
+  }
+
+  for (const pdb of byKind('PodDisruptionBudget')) {
+    const where = at(pdb);
+    const targets = selects(pdb.spec?.selector?.matchLabels);
+    if (targets.length === 0) { problems.push(`${where}: selects no pods`); continue; }
+    const replicas = targets.reduce((n, t) => n + t.replicas, 0);
+    const { maxUnavailable, minAvailable } = pdb.spec;
+    const allows = maxUnavailable !== undefined
+      ? (typeof maxUnavailable === 'number' ? maxUnavailable >= 1 : parseInt(maxUnavailable, 10) > 0)
+      : (typeof minAvailable === 'number' ? minAvailable < replicas : parseInt(minAvailable, 10) < 100);
+    if (!allows) problems.push(`${where}: allows no disruption of its ${replicas} pods (node drains would hang)`);
+  }
+
+  for (const np of byKind('NetworkPolicy')) {
+    const where = at(np);
+    const targets = selects(np.spec?.podSelector?.matchLabels);
+    if (targets.length === 0) { problems.push(`${where}: podSelector selects no pods`); continue; }
+    for (const rule of np.spec?.ingress ?? []) {
+      for (const p of rule.ports ?? []) {
+        if (typeof p.port === 'string' && !targets.every((t) => podPortNames(t).has(p.port))) problems.push(`${where}: port '${p.port}' is not a port name of the selected pods`);
+      }
+    }
+  }
+
+  for (const rb of [...byKind('RoleBinding'), ...byKind('ClusterRoleBinding')]) {
+    const where = at(rb);
+    if (rb.roleRef?.kind === 'Role' && !find('Role', rb.roleRef.name)) problems.push(`${where}: Role '${rb.roleRef.name}' is not in the manifest`);
+    for (const s of rb.subjects ?? []) {
+      if (s.kind === 'ServiceAccount' && !find('ServiceAccount', s.name)) problems.push(`${where}: ServiceAccount '${s.name}' is not in the manifest`);
+    }
+  }
+
+  for (const o of objects) {
+    const name = o.metadata?.name;
+    if (typeof name === 'string' && name.length > 253) problems.push(`${at(o)}: name longer than 253 characters`);
+    for (const [k, v] of Object.entries(o.metadata?.labels ?? {})) {
+      if (typeof v !== 'string' || v.length > 63) problems.push(`${at(o)}: label ${k} value '${v}' is longer than 63 characters`);
+    }
+  }
+  return problems;
+}
