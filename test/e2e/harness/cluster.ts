@@ -1,0 +1,504 @@
+/**
+ * A "cluster" made of local processes: it takes synthesized manifests and runs
+ * StatefulSet pods and Jobs from them, exactly as written (ConfigMap and
+ * Secret files at their mount paths, env from the manifest, init containers
+ * then containers with their command and args, the rendered probes deciding
+ * readiness), with Debian's servers standing in for container images.
+ * Where a container image and a Debian package differ, a listed
+ * `Substitution` bridges the gap; the table is printed with the results.
+ */
+import { ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Bind, ContainerRoot, Network, Sandbox, sleep, SUBNET_PREFIX } from './sandbox';
+
+type Json = any;
+
+/** One place where the local run differs from a real cluster, and why. */
+export interface Substitution {
+  /** What the manifest (or the image) has. */
+  readonly manifest: string;
+  /** What the harness does instead. */
+  readonly local: string;
+  /** Why the difference cannot be avoided. */
+  readonly why: string;
+}
+
+/** An executable the harness provides under a container image's name. */
+export interface BinaryShim extends Substitution {
+  /** The name scripts call (found first on PATH). */
+  readonly name: string;
+  /** Shell script body (after `#!/bin/bash`) that stands in for it. */
+  readonly script: string;
+}
+
+export interface LocalClusterOptions {
+  /** Shims for executables whose path or behaviour differs between image and Debian. */
+  readonly binaries?: BinaryShim[];
+  /** Extra env per container name (the image's own ENV lines). */
+  readonly imageEnv?: { [container: string]: { [key: string]: string } };
+  /** Substitutions that are not binaries or env (listed in the table). */
+  readonly notes?: Substitution[];
+  /** Longest wait for a pod to become Ready. */
+  readonly readyTimeoutMs?: number;
+}
+
+interface RunningPod {
+  readonly name: string;
+  readonly owner: Json;
+  readonly ordinal: number;
+  readonly ip: string;
+  readonly sandbox: Sandbox;
+  readonly template: Json;
+  readonly main: Map<string, ChildProcess>;
+  ready: boolean;
+}
+
+const PROBE_POLL_MS = 1000;
+
+export class LocalCluster {
+  public readonly dir: string;
+  public readonly substitutions: Substitution[];
+  private readonly network: Network;
+  private readonly prefix: string;
+  private readonly pods = new Map<string, RunningPod>();
+  private readonly secrets = new Map<string, { [key: string]: string }>();
+  private readonly binDir: string;
+  private readonly secretStore: string;
+  private readonly hostsFile: string;
+  private nextIp = 11;
+  private netIndex = 0;
+
+  public constructor(private readonly objects: Json[], private readonly options: LocalClusterOptions = {}) {
+    this.prefix = `cdk8s-e2e-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-e2e-'));
+    fs.chmodSync(this.dir, 0o755);
+    this.binDir = path.join(this.dir, 'bin');
+    this.secretStore = path.join(this.dir, 'api-secrets');
+    this.hostsFile = path.join(this.dir, 'hosts');
+    fs.mkdirSync(this.binDir);
+    fs.mkdirSync(this.secretStore, { mode: 0o777 });
+    fs.chmodSync(this.secretStore, 0o777);
+    this.writeHosts();
+    for (const s of objects.filter((o) => o.kind === 'Secret')) {
+      const data: { [k: string]: string } = {};
+      for (const [k, v] of Object.entries<string>(s.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf-8');
+      Object.assign(data, s.stringData ?? {});
+      this.secrets.set(s.metadata.name, data);
+    }
+    const shims: BinaryShim[] = [...KUBECTL_SHIM(this.secretStore), ...(options.binaries ?? [])];
+    for (const b of shims) fs.writeFileSync(path.join(this.binDir, b.name), `#!/bin/bash\n${b.script}\n`, { mode: 0o755 });
+    this.substitutions = [
+      ...shims.map(({ manifest, local, why }) => ({ manifest, local, why })),
+      ...Object.entries(options.imageEnv ?? {}).flatMap(([c, env]) => Object.entries(env).map(([k, v]) => ({
+        manifest: `image ENV of container '${c}': ${k}`, local: `${k}=${v}`, why: 'an image sets it in its Dockerfile, which the harness does not read',
+      }))),
+      {
+        manifest: 'pod network, DNS', local: `own network namespace per pod with ${SUBNET_PREFIX}x on a private bridge; pod and Service names in a private /etc/hosts`,
+        why: 'no cluster network or DNS here; every address stays in 127.0.0.0/8 inside namespaces the test creates',
+      },
+      { manifest: 'container image filesystem', local: 'the host\'s /usr and /etc, read-only, with the pod\'s volumes bound at their mount paths', why: 'no container images can be pulled here' },
+      { manifest: 'probe periodSeconds', local: `probes run every ${PROBE_POLL_MS / 1000} s until Ready`, why: 'keeps each scenario within its time budget; the probe commands themselves are unchanged' },
+      ...(options.notes ?? []),
+    ];
+    this.network = new Network(this.prefix);
+  }
+
+  /** The substitution table, for the test output. */
+  public table(): string {
+    const rows = this.substitutions.map((s) => `| ${s.manifest} | ${s.local} | ${s.why} |`);
+    return ['| in the manifest / image | here | why |', '| --- | --- | --- |', ...rows].join('\n');
+  }
+
+  /** Values of a Secret as the API server would hold them. */
+  public secret(name: string): { [key: string]: string } {
+    this.loadGeneratedSecrets();
+    const s = this.secrets.get(name);
+    if (!s) throw new Error(`Secret '${name}' does not exist (not in the manifest and not created by a Job)`);
+    return s;
+  }
+
+  /** Starts every pod of StatefulSet `name`, honouring its podManagementPolicy. */
+  public async startStatefulSet(name: string): Promise<void> {
+    const sts = this.find('StatefulSet', name);
+    const n = sts.spec.replicas ?? 1;
+    if ((sts.spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady') {
+      for (let i = 0; i < n; i++) await this.startPod(name, i);
+    } else {
+      await Promise.all(Array.from({ length: n }, (_, i) => this.startPod(name, i)));
+    }
+  }
+
+  /** Starts pod `<name>-<ordinal>` and waits until its probes say Ready. */
+  public async startPod(stsName: string, ordinal: number, opts: { newAddress?: boolean } = {}): Promise<void> {
+    const sts = this.find('StatefulSet', stsName);
+    const podName = `${stsName}-${ordinal}`;
+    if (this.pods.has(podName)) throw new Error(`pod ${podName} is already running`);
+    const ip = this.addressFor(podName, opts.newAddress ?? false);
+    const pod = await this.createPod(podName, sts, ordinal, sts.spec.template, ip, (sts.spec.volumeClaimTemplates ?? []).map((t: Json) => t.metadata.name));
+    await this.runInitContainers(pod);
+    this.startContainers(pod);
+    await this.waitReady(pod);
+  }
+
+  /** Stops a pod (SIGTERM, then SIGKILL after its grace period, capped at 20 s); its claims stay. */
+  public async stopPod(podName: string): Promise<void> {
+    const pod = this.pods.get(podName);
+    if (!pod) return;
+    const grace = Math.min(20, pod.template.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+    await pod.sandbox.stop(grace);
+    this.network.detach(pod.sandbox.netns);
+    this.pods.delete(podName);
+    this.writeHosts();
+  }
+
+  /** Runs Job `name` to completion, retrying up to its backoffLimit. */
+  public async runJob(name: string, timeoutMs = 60000): Promise<string> {
+    const job = this.find('Job', name);
+    const attempts = (job.spec.backoffLimit ?? 6) + 1;
+    let last = '';
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 1; attempt <= attempts && Date.now() < deadline; attempt++) {
+      const podName = `${name}-e2e${attempt}`;
+      const pod = await this.createPod(podName, job, 0, job.spec.template, this.addressFor(podName, true), []);
+      try {
+        await this.runInitContainers(pod);
+        const outputs: string[] = [];
+        let ok = true;
+        for (const c of pod.template.spec.containers) {
+          const r = await this.execIn(pod, c, this.commandOf(c), Math.max(1000, deadline - Date.now()));
+          outputs.push(r.output);
+          ok = ok && r.code === 0;
+        }
+        last = outputs.join('\n');
+        if (ok) return last;
+      } finally {
+        await pod.sandbox.stop(1000);
+        this.network.detach(pod.sandbox.netns);
+        this.pods.delete(podName);
+        this.writeHosts();
+      }
+      await sleep(1000);
+    }
+    throw new Error(`Job ${name} did not succeed:\n${last}`);
+  }
+
+  /** Runs a command in a running pod's container (like `kubectl exec`). */
+  public async exec(podName: string, command: string[], opts: { container?: string; timeoutMs?: number } = {}): Promise<{ code: number; output: string }> {
+    const pod = this.pods.get(podName);
+    if (!pod) throw new Error(`pod ${podName} is not running`);
+    const c = opts.container ? pod.template.spec.containers.find((x: Json) => x.name === opts.container) : pod.template.spec.containers[0];
+    return this.execIn(pod, c, command, opts.timeoutMs ?? 30000);
+  }
+
+  /** Like `exec`, but throws unless the command succeeds; returns its output. */
+  public async sh(podName: string, script: string, container?: string): Promise<string> {
+    const r = await this.exec(podName, ['bash', '-c', script], { container });
+    if (r.code !== 0) throw new Error(`in ${podName}: ${script}\nexit ${r.code}: ${r.output}`);
+    return r.output;
+  }
+
+  public ipOf(podName: string): string {
+    const pod = this.pods.get(podName);
+    if (!pod) throw new Error(`pod ${podName} is not running`);
+    return pod.ip;
+  }
+
+  /** The last lines a pod's containers printed (for failure messages). */
+  public logs(podName: string, lines = 40): string {
+    const dir = path.join(this.dir, 'pods', podName);
+    if (!fs.existsSync(dir)) return '';
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => {
+      const text = fs.readFileSync(path.join(dir, f), 'utf-8').split('\n').slice(-lines).join('\n');
+      return `--- ${podName}/${f}\n${text}`;
+    }).join('\n');
+  }
+
+  /** Stops everything and removes every namespace and file the cluster created. */
+  public async destroy(): Promise<void> {
+    await Promise.all([...this.pods.keys()].map((p) => this.stopPod(p)));
+    this.network.destroy();
+    // never delete through a mount point: every mount lived in a pod's private
+    // mount namespace, which is gone once its processes are
+    const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf-8').split('\n').some((l) => l.split(' ')[4]?.startsWith(this.dir));
+    if (mounted) throw new Error(`refusing to remove ${this.dir}: something is still mounted below it`);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  // ------------------------------------------------------------------------
+
+  private find(kind: string, name: string): Json {
+    const o = this.objects.find((x) => x.kind === kind && x.metadata?.name === name);
+    if (!o) throw new Error(`no ${kind} '${name}' in the manifest`);
+    return o;
+  }
+
+  private readonly addresses = new Map<string, string>();
+  private addressFor(podName: string, fresh: boolean): string {
+    if (fresh || !this.addresses.has(podName)) {
+      if (this.nextIp > 250) throw new Error('out of addresses');
+      this.addresses.set(podName, `${SUBNET_PREFIX}${this.nextIp++}`);
+    }
+    return this.addresses.get(podName)!;
+  }
+
+  private namespaceOf(o: Json): string {
+    return o.metadata?.namespace ?? 'default';
+  }
+
+  private loadGeneratedSecrets(): void {
+    for (const name of fs.readdirSync(this.secretStore).filter((f) => !f.startsWith('.'))) {
+      const dir = path.join(this.secretStore, name);
+      this.secrets.set(name, Object.fromEntries(fs.readdirSync(dir).map((k) => [k, fs.readFileSync(path.join(dir, k), 'utf-8')])));
+    }
+  }
+
+  private writeHosts(): void {
+    const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
+    const running = [...(this.pods?.values() ?? [])];
+    for (const p of running) {
+      const ns = this.namespaceOf(p.owner);
+      const sub = p.owner.kind === 'StatefulSet' ? p.owner.spec.serviceName : undefined;
+      lines.push(`${p.ip} ${sub ? `${p.name}.${sub}.${ns}.svc.cluster.local ${p.name}.${sub}.${ns}.svc ${p.name}.${sub} ` : ''}${p.name}`);
+    }
+    // a Service name resolves to one ready pod it selects (no kube-proxy here)
+    for (const svc of (this.objects ?? []).filter((o) => o.kind === 'Service' && o.spec?.selector)) {
+      const target = running.find((p) => p.ready && Object.entries<string>(svc.spec.selector).every(([k, v]) =>
+        (k === 'statefulset.kubernetes.io/pod-name' ? p.name === v : p.template.metadata?.labels?.[k] === v)));
+      if (target) {
+        const ns = this.namespaceOf(svc);
+        lines.push(`${target.ip} ${svc.metadata.name}.${ns}.svc.cluster.local ${svc.metadata.name}.${ns}.svc ${svc.metadata.name}.${ns} ${svc.metadata.name}`);
+      }
+    }
+    fs.writeFileSync(this.hostsFile, `${lines.join('\n')}\n`);
+  }
+
+  private async createPod(podName: string, owner: Json, ordinal: number, template: Json, ip: string, claims: string[]): Promise<RunningPod> {
+    const spec = template.spec;
+    const podDir = path.join(this.dir, 'pods', podName);
+    fs.rmSync(podDir, { recursive: true, force: true });
+    fs.mkdirSync(podDir, { recursive: true });
+    const fsGroup: number = spec.securityContext?.fsGroup ?? 0;
+    this.loadGeneratedSecrets();
+
+    // volumes: files and directories on the host, bound into each container root
+    const volumeDirs = new Map<string, string>();
+    const owned = (dir: string, mode: number) => {
+      fs.mkdirSync(dir, { recursive: true });
+      fs.chownSync(dir, 0, fsGroup);
+      fs.chmodSync(dir, mode);
+      return dir;
+    };
+    for (const claim of claims) {
+      const dir = path.join(this.dir, 'claims', `${claim}-${podName}`);
+      if (!fs.existsSync(dir)) owned(dir, 0o2775);
+      volumeDirs.set(claim, dir);
+    }
+    for (const v of spec.volumes ?? []) {
+      const dir = path.join(podDir, 'volumes', v.name);
+      if (v.emptyDir) volumeDirs.set(v.name, owned(dir, 0o2777));
+      else if (v.configMap || v.secret) {
+        const src = v.configMap ? this.find('ConfigMap', v.configMap.name).data ?? {} : this.secret(v.secret.secretName);
+        const items: { key: string; path: string; mode?: number }[] = (v.configMap ?? v.secret).items ?? Object.keys(src).map((k) => ({ key: k, path: k }));
+        const defaultMode = (v.configMap ?? v.secret).defaultMode ?? 0o644;
+        owned(dir, 0o755);
+        for (const item of items) {
+          if (!(item.key in src)) throw new Error(`${podName}: volume ${v.name} refers to missing key ${item.key}`);
+          const file = path.join(dir, item.path);
+          fs.writeFileSync(file, src[item.key]);
+          fs.chownSync(file, 0, fsGroup);
+          fs.chmodSync(file, item.mode ?? defaultMode);
+        }
+        volumeDirs.set(v.name, dir);
+      } else {
+        throw new Error(`${podName}: volume type of '${v.name}' is not supported by the harness`);
+      }
+    }
+
+    const containers: ContainerRoot[] = [...(spec.initContainers ?? []), ...spec.containers].map((c: Json) => ({
+      name: c.name,
+      readOnlyRoot: c.securityContext?.readOnlyRootFilesystem ?? false,
+      binds: [
+        { source: this.hostsFile, target: '/etc/hosts', readOnly: true },
+        { source: this.binDir, target: '/e2e-bin', readOnly: true },
+        { source: this.secretStore, target: '/e2e-api/secrets', readOnly: false },
+        ...(c.volumeMounts ?? []).map((m: Json): Bind => {
+          const base = volumeDirs.get(m.name);
+          if (!base) throw new Error(`${podName}/${c.name}: mount of unknown volume ${m.name}`);
+          const source = m.subPath ? path.join(base, m.subPath) : base;
+          if (m.subPath && !fs.existsSync(source)) owned(source, 0o2775);
+          return { source, target: m.mountPath, readOnly: !!m.readOnly };
+        }),
+      ],
+    }));
+
+    const netns = `${this.prefix}-${this.netIndex}`;
+    this.network.attach(netns, this.netIndex++, ip);
+    const sandbox = new Sandbox(podName, netns, podDir, containers);
+    const pod: RunningPod = { name: podName, owner, ordinal, ip, sandbox, template, main: new Map(), ready: false };
+    this.pods.set(podName, pod);
+    this.writeHosts();
+    await sandbox.start();
+    return pod;
+  }
+
+  private envOf(pod: RunningPod, c: Json): { [k: string]: string } {
+    const env: { [k: string]: string } = {
+      PATH: '/e2e-bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOSTNAME: pod.name,
+      HOME: '/tmp',
+      ...(this.options.imageEnv?.[c.name] ?? {}),
+    };
+    this.loadGeneratedSecrets();
+    for (const e of c.env ?? []) {
+      if (e.value !== undefined) env[e.name] = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m: string, v: string) => env[v] ?? m);
+      else if (e.valueFrom?.fieldRef) {
+        const f = e.valueFrom.fieldRef.fieldPath;
+        const values: { [k: string]: string } = {
+          'metadata.name': pod.name, 'metadata.namespace': this.namespaceOf(pod.owner), 'status.podIP': pod.ip,
+          'status.hostIP': pod.ip, 'spec.nodeName': 'local-node', 'spec.serviceAccountName': pod.template.spec.serviceAccountName ?? 'default',
+        };
+        if (!(f in values)) throw new Error(`fieldRef ${f} is not supported by the harness`);
+        env[e.name] = values[f];
+      } else if (e.valueFrom?.secretKeyRef) {
+        const { name, key } = e.valueFrom.secretKeyRef;
+        const s = this.secret(name);
+        if (!(key in s)) throw new Error(`Secret ${name} has no key ${key}`);
+        env[e.name] = s[key];
+      } else if (e.valueFrom?.configMapKeyRef) {
+        env[e.name] = this.find('ConfigMap', e.valueFrom.configMapKeyRef.name).data[e.valueFrom.configMapKeyRef.key];
+      } else if (e.valueFrom?.resourceFieldRef) {
+        const r = e.valueFrom.resourceFieldRef;
+        const [kind, res] = r.resource.split('.');
+        const q = c.resources?.[kind]?.[res];
+        env[e.name] = String(quantityToNumber(q, res) / quantityToNumber(r.divisor ?? '1', res));
+      } else {
+        throw new Error(`env ${e.name}: unsupported source`);
+      }
+    }
+    return env;
+  }
+
+  private commandOf(c: Json): string[] {
+    if (!c.command) throw new Error(`container ${c.name} relies on its image's entrypoint; the harness needs an explicit command`);
+    return [...c.command, ...(c.args ?? [])];
+  }
+
+  private ids(pod: RunningPod, c: Json): [number, number] {
+    const ps = pod.template.spec.securityContext ?? {};
+    const cs = c.securityContext ?? {};
+    const uid = cs.runAsUser ?? ps.runAsUser;
+    if (uid === undefined || uid === 0) throw new Error(`${pod.name}/${c.name}: no non-root runAsUser`);
+    return [uid, ps.fsGroup ?? cs.runAsGroup ?? ps.runAsGroup ?? uid];
+  }
+
+  private execIn(pod: RunningPod, c: Json, command: string[], timeoutMs: number) {
+    const [uid, gid] = this.ids(pod, c);
+    return pod.sandbox.exec(c.name, uid, gid, this.envOf(pod, c), command, timeoutMs);
+  }
+
+  private async runInitContainers(pod: RunningPod): Promise<void> {
+    for (const c of pod.template.spec.initContainers ?? []) {
+      const r = await this.execIn(pod, c, this.commandOf(c), 120000);
+      fs.appendFileSync(path.join(pod.sandbox.dir, `${c.name}.log`), r.output);
+      if (r.code !== 0) throw new Error(`${pod.name}: init container ${c.name} failed (exit ${r.code}):\n${r.output}`);
+    }
+  }
+
+  private startContainers(pod: RunningPod): void {
+    for (const c of pod.template.spec.containers) {
+      const [uid, gid] = this.ids(pod, c);
+      pod.main.set(c.name, pod.sandbox.spawn(c.name, uid, gid, this.envOf(pod, c), this.commandOf(c), path.join(pod.sandbox.dir, `${c.name}.log`)));
+    }
+  }
+
+  /** Runs one probe; true on success. */
+  public async probe(pod: RunningPod, c: Json, probe: Json): Promise<boolean> {
+    const timeout = (probe.timeoutSeconds ?? 1) * 1000;
+    const port = (p: Json) => (typeof p === 'number' ? p : c.ports.find((x: Json) => x.name === p).containerPort);
+    if (probe.exec) return (await this.execIn(pod, c, probe.exec.command, timeout)).code === 0;
+    if (probe.tcpSocket) {
+      return (await this.execIn(pod, c, ['bash', '-c', `exec 3<>/dev/tcp/${pod.ip}/${port(probe.tcpSocket.port)}`], timeout)).code === 0;
+    }
+    if (probe.httpGet) {
+      return (await this.execIn(pod, c, ['curl', '-fsS', '-o', '/dev/null', `http://${pod.ip}:${port(probe.httpGet.port)}${probe.httpGet.path ?? '/'}`], timeout)).code === 0;
+    }
+    throw new Error(`unsupported probe ${JSON.stringify(probe)}`);
+  }
+
+  private async waitReady(pod: RunningPod): Promise<void> {
+    const deadline = Date.now() + (this.options.readyTimeoutMs ?? 90000);
+    for (const c of pod.template.spec.containers) {
+      const checks = [c.startupProbe, c.readinessProbe].filter(Boolean);
+      for (const probe of checks) {
+        for (;;) {
+          const proc = pod.main.get(c.name)!;
+          if (proc.exitCode !== null || proc.signalCode !== null) {
+            throw new Error(`${pod.name}/${c.name} exited (${proc.exitCode ?? proc.signalCode}) before it was Ready:\n${this.logs(pod.name)}`);
+          }
+          if (await this.probe(pod, c, probe)) break;
+          if (Date.now() > deadline) throw new Error(`${pod.name}/${c.name} never became Ready:\n${this.logs(pod.name)}`);
+          await sleep(PROBE_POLL_MS);
+        }
+      }
+      if (c.livenessProbe && !(await this.probe(pod, c, c.livenessProbe))) {
+        throw new Error(`${pod.name}/${c.name} is Ready but its liveness probe fails:\n${this.logs(pod.name)}`);
+      }
+    }
+    pod.ready = true;
+    this.writeHosts();
+  }
+}
+
+function quantityToNumber(q: string | number | undefined, resource: string): number {
+  if (q === undefined) throw new Error(`resource ${resource} is not set`);
+  const s = String(q);
+  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(s);
+  if (!m) throw new Error(`bad quantity ${s}`);
+  const units: { [u: string]: number } = {
+    '': 1, 'm': 0.001, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'Ki': 1024, 'Mi': 1024 ** 2, 'Gi': 1024 ** 3, 'Ti': 1024 ** 4,
+  };
+  return Number(m[1]) * units[m[2]];
+}
+
+/**
+ * `kubectl` for generator Jobs: `get secret NAME` and `create secret generic
+ * NAME --from-literal=k=v...`, against a directory that stands in for the API
+ * server. Only what the Jobs use is implemented; anything else fails loudly.
+ */
+function KUBECTL_SHIM(store: string): BinaryShim[] {
+  return [{
+    name: 'kubectl',
+    manifest: 'kubectl (API server)',
+    local: `a kubectl stand-in that keeps each Secret as a directory of key files in ${path.basename(store)}/`,
+    why: 'no API server here; the Job\'s own script still decides what to create',
+    script: `set -euo pipefail
+store=/e2e-api/secrets
+args=()
+for a in "$@"; do case "$a" in -n|--namespace) skip=1 ;; *) if [ -n "\${skip:-}" ]; then skip=; else args+=("$a"); fi ;; esac; done
+case "\${args[0]:-} \${args[1]:-}" in
+  "get secret"|"get secrets")
+    name=\${args[2]#secret/}
+    [ -d "$store/$name" ] || { echo "Error from server (NotFound): secrets \\"$name\\" not found" >&2; exit 1; }
+    echo "secret/$name" ;;
+  "create secret")
+    [ "\${args[2]:-}" = generic ] || { echo "kubectl shim: only 'create secret generic'" >&2; exit 2; }
+    name=\${args[3]}
+    [ ! -e "$store/$name" ] || { echo "Error from server (AlreadyExists): secrets \\"$name\\" already exists" >&2; exit 1; }
+    tmp="$store/.$name.$$"
+    mkdir "$tmp"
+    for a in "\${args[@]:4}"; do
+      case "$a" in
+        --from-literal=*) kv=\${a#--from-literal=}; printf '%s' "\${kv#*=}" > "$tmp/\${kv%%=*}" ;;
+        --dry-run*|-o|--output*|--save-config) ;;
+        *) echo "kubectl shim: unsupported argument $a" >&2; rm -rf "$tmp"; exit 2 ;;
+      esac
+    done
+    mv "$tmp" "$store/$name"
+    echo "secret/$name created" ;;
+  *) echo "kubectl shim: unsupported command: \${args[*]}" >&2; exit 2 ;;
+esac`,
+  }];
+}
+
