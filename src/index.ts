@@ -5,3 +5,4 @@ export * from './core/security';
 export * from './core/resources';
 export * from './core/probes';
 export * from './core/stateful-workload';
+export * from './core/monitoring';

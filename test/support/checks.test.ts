@@ -29,6 +29,16 @@ describe('manifest checks', () => {
     expect(schemaProblems(objects).join('\n')).toMatch(/\/spec\/replicas must be integer/);
   });
 
+  test('CRD schema validation rejects an unknown field in a ServiceMonitor endpoint', () => {
+    const sm = {
+      apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'x' },
+      spec: { selector: { matchLabels: { a: 'b' } }, endpoints: [{ port: 'metrics', intervall: '30s' }] },
+    };
+    expect(schemaProblems([sm])).toEqual(["ServiceMonitor/x: CRD schema: /spec/endpoints/0 must NOT have additional properties 'intervall'"]);
+    delete (sm.spec.endpoints[0] as any).intervall;
+    expect(schemaProblems([sm])).toEqual([]);
+  });
+
   test('kubernetes-models rejects a missing required field', () => {
     const objects = web();
     delete sts(objects).spec.selector;
