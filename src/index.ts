@@ -6,3 +6,4 @@ export * from './core/resources';
 export * from './core/probes';
 export * from './core/stateful-workload';
 export * from './core/monitoring';
+export * from './core/credentials';

@@ -5,12 +5,11 @@
  * port the container lacks, a StatefulSet name too long for its pods).
  */
 
+import { GENERATES_KEYS_ANNOTATION as GENERATES_KEYS, GENERATES_SECRET_ANNOTATION as GENERATES_SECRET } from '../../src/core/credentials';
+
 type Json = any;
 
-/** Annotation a generator Job carries: the Secret it creates in the cluster. */
-export const GENERATES_SECRET = 'cdk8s-stateful.io/generates-secret';
-/** Annotation a generator Job carries: the keys of that Secret, comma-separated. */
-export const GENERATES_KEYS = 'cdk8s-stateful.io/generates-keys';
+export { GENERATES_KEYS, GENERATES_SECRET };
 
 export interface CrossRefOptions {
   /** Secrets that exist outside the manifest (user-managed), with their keys. */

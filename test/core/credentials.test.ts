@@ -1,0 +1,142 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+import {
+  Credentials, DEFAULT_KUBECTL_IMAGE, GENERATES_KEYS_ANNOTATION, GENERATES_SECRET_ANNOTATION, renderSecretGeneratorScript,
+} from '../../src';
+import { objectsOf, only, synthValid } from '../support/manifest';
+
+function chart(): Chart {
+  return new Chart(Testing.app(), 'test', { namespace: 'data' });
+}
+
+/** Runs the generator script with a kubectl stand-in that keeps Secrets as directories. */
+function runGenerator(script: string, store: string): { status: number | null; output: string } {
+  const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-shim-'));
+  fs.writeFileSync(path.join(bin, 'kubectl'), `#!/bin/bash
+set -eu
+store=${store}
+case "$1 $2" in
+  "get secret") [ -d "$store/$3" ] ;;
+  "create secret")
+    [ "$3" = generic ] && [ ! -e "$store/$4" ] || exit 1
+    mkdir "$store/$4"
+    for a in "\${@:5}"; do kv=\${a#--from-literal=}; printf '%s' "\${kv#*=}" > "$store/$4/\${kv%%=*}"; done ;;
+  *) exit 2 ;;
+esac
+`, { mode: 0o755 });
+  try {
+    const r = spawnSync('bash', ['-c', script], { encoding: 'utf-8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    return { status: r.status, output: r.stdout + r.stderr };
+  } finally {
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+}
+
+describe('Credentials', () => {
+  test('a generated Secret comes from a Job with minimal RBAC that passes every check', () => {
+    // GIVEN
+    const c = chart();
+    const creds = new Credentials(c, 'db-credentials', { keys: ['root-password', 'replication-password'] });
+    // WHEN
+    const objects = synthValid(c);
+    // THEN
+    expect(creds.secretName).toBe('test-db-credentials');
+    expect(creds.generated).toBe(true);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Job/test-db-credentials-generate', 'Role/test-db-credentials-generate',
+      'RoleBinding/test-db-credentials-generate', 'ServiceAccount/test-db-credentials-generate',
+    ]);
+    expect(objectsOf(objects, 'Secret')).toEqual([]);
+    expect(only(objects, 'Role').rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['test-db-credentials'], verbs: ['get'] },
+    ]);
+    expect(objects).toMatchSnapshot();
+  });
+
+  test('the Job announces the Secret and its keys, runs non-root on a read-only root and cleans up after itself', () => {
+    const c = chart();
+    new Credentials(c, 'creds', { keys: ['a', 'b'] });
+    const job = only(synthValid(c), 'Job');
+    expect(job.metadata.annotations).toEqual({ [GENERATES_SECRET_ANNOTATION]: 'test-creds', [GENERATES_KEYS_ANNOTATION]: 'a,b' });
+    expect(job.spec.backoffLimit).toBeGreaterThan(0);
+    expect(job.spec.ttlSecondsAfterFinished).toBe(3600);
+    const pod = job.spec.template.spec;
+    expect(pod.serviceAccountName).toBe('test-creds-generate');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534 });
+    const container = pod.containers[0];
+    expect(container.image).toBe(DEFAULT_KUBECTL_IMAGE);
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(container.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '128Mi' } });
+    expect(container.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
+  });
+
+  test('no value appears in the manifest', () => {
+    const c = chart();
+    new Credentials(c, 'creds', { keys: ['password'] });
+    const yaml = JSON.stringify(synthValid(c));
+    expect(yaml).not.toMatch(/[0-9a-f]{32}/);
+  });
+
+  test('the generator script creates random values once and never changes them', () => {
+    // GIVEN a store with no Secret
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-'));
+    try {
+      const script = renderSecretGeneratorScript('s', ['root-password', 'replication-password']);
+      // WHEN it runs twice
+      const first = runGenerator(script, store);
+      const read = (k: string) => fs.readFileSync(path.join(store, 's', k), 'utf-8');
+      const root = read('root-password');
+      const second = runGenerator(script, store);
+      // THEN
+      expect(first).toMatchObject({ status: 0 });
+      expect(second.status).toBe(0);
+      expect(second.output).toContain('exists; leaving it unchanged');
+      expect(root).toMatch(/^[0-9a-f]{64}$/);
+      expect(read('replication-password')).toMatch(/^[0-9a-f]{64}$/);
+      expect(read('replication-password')).not.toBe(root);
+      expect(read('root-password')).toBe(root);
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  test('the generator script uses only kubectl get secret and kubectl create secret generic', () => {
+    const script = renderSecretGeneratorScript('s', ['k']);
+    expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(script).toContain('set -euo pipefail');
+    expect(script).toContain('/dev/urandom');
+    const kubectl = script.split('\n').filter((l) => l.includes('kubectl')).map((l) => l.trim());
+    for (const l of kubectl) expect(l).toMatch(/kubectl (get secret "\$secret"|create secret generic "\$secret")/);
+  });
+
+  test('an existing Secret is used as is: nothing is generated', () => {
+    const c = chart();
+    const creds = new Credentials(c, 'creds', { keys: ['password'], existingSecret: 'vault-synced' });
+    expect(creds.generated).toBe(false);
+    expect(creds.secretName).toBe('vault-synced');
+    expect(creds.job).toBeUndefined();
+    expect(Testing.synth(c)).toEqual([]);
+  });
+
+  test('envVar reads a key through secretKeyRef and rejects unknown keys', () => {
+    const creds = new Credentials(chart(), 'creds', { keys: ['password'] });
+    expect(creds.envVar('REDISCLI_AUTH', 'password')).toEqual({
+      name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: 'test-creds', key: 'password' } },
+    });
+    expect(() => creds.envVar('X', 'nope')).toThrow("Credentials 'test/creds': credentials have no key 'nope'; keys: password");
+  });
+
+  test.each([
+    [{ keys: [] }, 'credentials keys must name at least one key'],
+    [{ keys: ['a b'] }, "credentials keys 'a b' is not a valid Secret key"],
+    [{ keys: ['a', 'a'] }, 'credentials keys contain duplicates'],
+    [{ keys: ['a'], existingSecret: 'Not_A_Name' }, "existingSecret must be a Secret name (a DNS-1123 subdomain), got 'Not_A_Name'"],
+    [{ keys: ['a'], randomBytes: 8 }, 'credentials randomBytes must be an integer from 16 to 128, got 8'],
+  ])('invalid props throw: %j', (props, message) => {
+    expect(() => new Credentials(chart(), 'creds', props)).toThrow(message);
+  });
+});
