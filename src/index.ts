@@ -8,3 +8,4 @@ export * from './core/stateful-workload';
 export * from './zookeeper/zookeeper-ensemble';
 export * from './core/monitoring';
 export * from './core/credentials';
+export * from './kafka/kafka-cluster';

@@ -1,0 +1,146 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { deriveClusterId, isClusterId, KafkaConfig, KafkaStartOptions, renderKafkaStartScript, renderServerProperties } from '../../src/kafka/config';
+
+const PORTS = { client: 9092, internal: 9091, controller: 9093 };
+const KRAFT: KafkaConfig = {
+  mode: 'kraft',
+  ports: PORTS,
+  logDir: '/var/lib/kafka/data/logs',
+  voters: ['0@k-0.k-headless.ns.svc.cluster.local', '1@k-1.k-headless.ns.svc.cluster.local', '2@k-2.k-headless.ns.svc.cluster.local'],
+  partitions: 3,
+  replicationFactor: 3,
+  minInsyncReplicas: 2,
+  autoCreateTopics: false,
+  logRetentionHours: 168,
+  logSegmentBytes: 1073741824,
+  logRetentionCheckIntervalMs: 300000,
+  extra: {},
+};
+
+function props(text: string): { [key: string]: string } {
+  return Object.fromEntries(text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+/** Runs the start script with fake Kafka tools; returns exit status, output and the pod's rendered properties. */
+function runStart(o: Partial<KafkaStartOptions>, hostname: string, formatted = false) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-start-'));
+  try {
+    const home = path.join(dir, 'kafka');
+    fs.mkdirSync(path.join(home, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(home, 'bin', 'kafka-storage.sh'), '#!/bin/bash\necho "kafka-storage.sh $*"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(home, 'bin', 'kafka-server-start.sh'), '#!/bin/bash\necho "kafka-server-start.sh $*"\n', { mode: 0o755 });
+    const logDir = path.join(dir, 'data', 'logs');
+    fs.mkdirSync(logDir, { recursive: true });
+    if (formatted) fs.writeFileSync(path.join(logDir, 'meta.properties'), 'version=1\n');
+    fs.writeFileSync(path.join(dir, 'base.properties'), 'log.dirs=x\n');
+    const options: KafkaStartOptions = {
+      mode: 'kraft', ports: PORTS, baseConfig: path.join(dir, 'base.properties'), runtimeConfig: path.join(dir, 'run', 'server.properties'),
+      logDir, headlessServiceName: 'k-headless', clusterDomain: 'cluster.local', brokers: 4, controllers: 3, clusterId: 'GJHPMqWz0VX9BDyUZ_jmlg', ...o,
+    };
+    fs.writeFileSync(path.join(dir, 'start.sh'), renderKafkaStartScript(options));
+    const r = spawnSync('bash', [path.join(dir, 'start.sh')], {
+      encoding: 'utf-8', env: { PATH: process.env.PATH, HOSTNAME: hostname, POD_NAMESPACE: 'ns', KAFKA_HOME: home },
+    });
+    const rendered = fs.existsSync(options.runtimeConfig) ? fs.readFileSync(options.runtimeConfig, 'utf-8') : '';
+    return { status: r.status, out: r.stdout + r.stderr, rendered, config: options.runtimeConfig };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('server.properties', () => {
+  test('KRaft: controller listener and a static quorum over the pod FQDNs', () => {
+    const p = props(renderServerProperties(KRAFT));
+    expect(p['controller.listener.names']).toBe('CONTROLLER');
+    expect(p['controller.quorum.voters']).toBe('0@k-0.k-headless.ns.svc.cluster.local:9093,1@k-1.k-headless.ns.svc.cluster.local:9093,2@k-2.k-headless.ns.svc.cluster.local:9093');
+    expect(p['listener.security.protocol.map']).toBe('CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT');
+    expect(p['inter.broker.listener.name']).toBe('INTERNAL');
+    expect(p['zookeeper.connect']).toBeUndefined();
+  });
+
+  test('durable defaults, retention and no per-pod settings', () => {
+    const p = props(renderServerProperties(KRAFT));
+    expect(p).toMatchObject({
+      'default.replication.factor': '3', 'min.insync.replicas': '2', 'offsets.topic.replication.factor': '3',
+      'transaction.state.log.replication.factor': '3', 'transaction.state.log.min.isr': '2',
+      'unclean.leader.election.enable': 'false', 'auto.create.topics.enable': 'false', 'num.partitions': '3',
+      'log.retention.hours': '168', 'log.segment.bytes': '1073741824', 'log.retention.check.interval.ms': '300000',
+      'log.dirs': '/var/lib/kafka/data/logs',
+    });
+    for (const perPod of ['node.id', 'broker.id', 'listeners', 'advertised.listeners', 'process.roles']) expect(p[perPod]).toBeUndefined();
+  });
+
+  test('ZooKeeper mode: zookeeper.connect with chroot, no controller settings', () => {
+    const p = props(renderServerProperties({ ...KRAFT, mode: 'zookeeper', voters: [], zookeeperConnect: 'zk-0:2181,zk-1:2181/kafka' }));
+    expect(p['zookeeper.connect']).toBe('zk-0:2181,zk-1:2181/kafka');
+    expect(p['controller.quorum.voters']).toBeUndefined();
+    expect(p['listener.security.protocol.map']).toBe('CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT');
+  });
+
+  test('is exactly this file for the default KRaft cluster', () => {
+    expect(renderServerProperties(KRAFT)).toMatchSnapshot();
+  });
+});
+
+describe('start script', () => {
+  test('a KRaft controller gets node.id, both roles, three listeners and advertises its own FQDN', () => {
+    const r = runStart({}, 'k-1');
+    expect(r.status).toBe(0);
+    const p = props(r.rendered);
+    expect(p).toMatchObject({
+      'log.dirs': 'x', 'node.id': '1', 'process.roles': 'broker,controller',
+      'listeners': 'CLIENT://:9092,INTERNAL://:9091,CONTROLLER://:9093',
+      'advertised.listeners': 'CLIENT://k-1.k-headless.ns.svc.cluster.local:9092,INTERNAL://k-1.k-headless.ns.svc.cluster.local:9091',
+    });
+    expect(r.out).toContain('kafka-storage.sh format --config');
+    expect(r.out).toContain('--cluster-id GJHPMqWz0VX9BDyUZ_jmlg --ignore-formatted');
+    expect(r.out).toContain(`kafka-server-start.sh ${r.config}`);
+  });
+
+  test('a KRaft broker above the controllers runs the broker role only', () => {
+    const p = props(runStart({}, 'k-3').rendered);
+    expect(p['process.roles']).toBe('broker');
+    expect(p.listeners).toBe('CLIENT://:9092,INTERNAL://:9091');
+  });
+
+  test('storage is formatted only once', () => {
+    const r = runStart({}, 'k-0', true);
+    expect(r.status).toBe(0);
+    expect(r.out).not.toContain('kafka-storage.sh');
+  });
+
+  test('ZooKeeper mode: broker.id from the ordinal, no format, no controller', () => {
+    const r = runStart({ mode: 'zookeeper', controllers: 0, clusterId: undefined }, 'k-2');
+    expect(r.status).toBe(0);
+    const p = props(r.rendered);
+    expect(p['broker.id']).toBe('2');
+    expect(p['node.id']).toBeUndefined();
+    expect(p['process.roles']).toBeUndefined();
+    expect(p['advertised.listeners']).toBe('CLIENT://k-2.k-headless.ns.svc.cluster.local:9092,INTERNAL://k-2.k-headless.ns.svc.cluster.local:9091');
+    expect(r.out).not.toContain('kafka-storage.sh');
+  });
+
+  test('refuses a hostname without an ordinal or outside the cluster', () => {
+    expect(runStart({}, 'kafka').status).not.toBe(0);
+    expect(runStart({}, 'k-4').out).toContain('cannot derive a broker ordinal below 4');
+  });
+});
+
+describe('cluster id', () => {
+  test('is derived deterministically, differs per seed and is a valid Kafka id', () => {
+    const a = deriveClusterId('streaming/kafka');
+    expect(deriveClusterId('streaming/kafka')).toBe(a);
+    expect(deriveClusterId('other/kafka')).not.toBe(a);
+    expect(isClusterId(a)).toBe(true);
+    for (let i = 0; i < 200; i++) expect(deriveClusterId(`seed-${i}`).startsWith('-')).toBe(false);
+  });
+
+  test('validation accepts 16-byte URL-safe base64 only', () => {
+    expect(isClusterId('MkU3OEVBNTcwNTJENDM2Qk')).toBe(true);
+    expect(isClusterId('too-short')).toBe(false);
+    expect(isClusterId('MkU3OEVBNTcwNTJENDM2Q+')).toBe(false);
+  });
+});
