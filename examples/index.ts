@@ -1,9 +1,13 @@
 import { App } from 'cdk8s';
 import { CephStorageChart } from './ceph-storage';
+import { KafkaKraftChart } from './kafka-kraft';
 import { WebChart } from './web';
+import { ZooKeeperKafkaChart } from './zookeeper-kafka';
 
 /** Adds one chart per example to `app`; `cdk8s synth` writes dist/<chart>.k8s.yaml for each. */
 export function addExamples(app: App): void {
   new WebChart(app, 'web');
   new CephStorageChart(app, 'ceph-storage', { namespace: 'files' });
+  new ZooKeeperKafkaChart(app, 'zookeeper-kafka', { namespace: 'streaming' });
+  new KafkaKraftChart(app, 'kafka-kraft', { namespace: 'kafka' });
 }
