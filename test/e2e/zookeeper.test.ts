@@ -54,9 +54,10 @@ describeIf('ZooKeeperEnsemble on real ZooKeeper servers', () => {
   }, 60000);
 
   test('the ensemble forms a quorum: exactly one leader and two followers', async () => {
-    const roles = await until('a quorum', 30000, async () => {
+    const roles = await until('a quorum with every member', 45000, async () => {
       const r = await Promise.all(pods.map((p, i) => mode(cluster, p, zk.podFqdn(i))));
-      return r.filter((m) => m === 'leader').length === 1 ? r : undefined;
+      // wait for every member: the last one to start may still be syncing with the leader
+      return r.filter((m) => m === 'leader').length === 1 && r.filter((m) => m === 'follower').length === 2 ? r : undefined;
     });
     console.log(`ZooKeeper roles: ${pods.map((p, i) => `${p}=${roles[i]}`).join(', ')}`);
     expect(roles.filter((m) => m === 'leader')).toHaveLength(1);
