@@ -1,9 +1,10 @@
 import { createHash } from 'crypto';
 import { posix } from 'path';
-import { Chart, Duration } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from './private/k8s';
-import { defaultResourceName, MAX_STATEFUL_SET_NAME, pathIds, Problem } from './names';
+import { WorkloadIdentity } from './identity';
+import { Problem } from './names';
 import { PlacementProps, renderPlacement } from './placement';
 import { Probe } from './probes';
 import { Resources } from './resources';
@@ -410,6 +411,8 @@ export class StatefulWorkload extends Construct {
   public readonly name: string;
   /** Number of pods. */
   public readonly replicas: number;
+  /** The names of the StatefulSet, its Service and its pods. */
+  public readonly identity: WorkloadIdentity;
   /** The headless Service's name. */
   public readonly headlessServiceName: string;
   /** Namespace of the objects (the chart's), if set. */
@@ -448,16 +451,12 @@ export class StatefulWorkload extends Construct {
     const problem = this.problem;
 
     // --- identity -------------------------------------------------------
-    this.name = props.name ?? defaultResourceName(owner);
-    if (this.name.length > MAX_STATEFUL_SET_NAME) {
-      const hint = props.name ? 'choose a shorter name' : `shorten the ids ${pathIds(owner).join(', ')} or set a shorter name`;
-      throw problem.error('name', `'${this.name}' is ${this.name.length} characters; a StatefulSet name may have at most ${MAX_STATEFUL_SET_NAME} (longer names overflow the controller-revision-hash label and no pod is ever created): ${hint}`);
-    }
-    problem.dnsLabel('name', this.name, MAX_STATEFUL_SET_NAME);
-    this.headlessServiceName = problem.dnsLabel('headlessServiceName', props.headlessServiceName ?? `${this.name}-headless`);
+    this.identity = WorkloadIdentity.of(owner, props);
+    this.name = this.identity.name;
+    this.headlessServiceName = this.identity.headlessServiceName;
     this.replicas = problem.integer('replicas', props.replicas ?? 3, 1);
-    this.namespace = Chart.of(this).namespace;
-    this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    this.namespace = this.identity.namespace;
+    this.clusterDomain = this.identity.clusterDomain;
     this.selectorLabels = {
       'app.kubernetes.io/name': problem.dnsLabel('appName', props.appName),
       'app.kubernetes.io/instance': props.instance ?? this.name,
@@ -659,18 +658,18 @@ export class StatefulWorkload extends Construct {
   /** Name of the pod with `ordinal`. */
   public podName(ordinal: number): string {
     this.problem.integer('ordinal', ordinal, 0, this.replicas - 1);
-    return `${this.name}-${ordinal}`;
+    return this.identity.podName(ordinal);
   }
 
   /** Stable DNS name of the pod with `ordinal`: `<pod>.<headless>.<namespace>.svc.<clusterDomain>`. */
   public podFqdn(ordinal: number): string {
-    return `${this.podName(ordinal)}.${this.serviceFqdn(this.headlessServiceName)}`;
+    this.podName(ordinal);
+    return this.identity.podFqdn(ordinal);
   }
 
   /** DNS name of a Service of this workload's namespace. */
   public serviceFqdn(serviceName: string): string {
-    const ns = this.namespace ?? 'default';
-    return `${serviceName}.${ns}.svc.${this.clusterDomain}`;
+    return this.identity.serviceFqdn(serviceName);
   }
 
   /** The port named `name`; throws if there is none. */

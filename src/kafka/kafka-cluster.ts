@@ -8,7 +8,7 @@ import { Resources } from '../core/resources';
 import { RunAs } from '../core/security';
 import { PortRole, StatefulWorkload } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
-import { imageVersion, plannedPodFqdn } from '../zookeeper/fqdn';
+import { imageTag, WorkloadIdentity } from '../core/identity';
 import { ZooKeeperEnsemble } from '../zookeeper/zookeeper-ensemble';
 import { deriveClusterId, isClusterId, KafkaConfig, renderKafkaStartScript, renderServerProperties } from './config';
 
@@ -207,7 +207,7 @@ export class KafkaCluster extends Construct {
     this.mode = props.zookeeper ? KafkaMode.ZOOKEEPER : KafkaMode.KRAFT;
     const kraft = this.mode === KafkaMode.KRAFT;
     this.image = props.image ?? (kraft ? KAFKA_DEFAULT_IMAGE : KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE);
-    const version = /^(\d+)\.(\d+)/.exec(imageVersion(this.image) ?? '');
+    const version = /^(\d+)\.(\d+)/.exec(imageTag(this.image) ?? '');
     if (version && !kraft && Number(version[1]) >= 4) {
       throw problem.error('image', `'${this.image}' is Kafka ${version[1]}.${version[2]}, which cannot use ZooKeeper (support was removed in 4.0): use a 3.x image such as '${KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE}', or drop 'zookeeper' to run KRaft`);
     }
@@ -273,12 +273,13 @@ export class KafkaCluster extends Construct {
     const ports = { client: 9092, internal: 9091, controller: 9093 };
     this.clientPort = ports.client;
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    const planned = plannedPodFqdn(this, props.name, clusterDomain);
+    // the same identity the unit takes below: the voters name exactly its pods
+    const identity = WorkloadIdentity.of(this, { kind: 'KafkaCluster', name: props.name, clusterDomain });
     const config: KafkaConfig = {
       mode: this.mode,
       ports,
       logDir: LOG_DIR,
-      voters: kraft ? Array.from({ length: this.controllers }, (_, i) => `${i}@${planned(i)}`) : [],
+      voters: kraft ? Array.from({ length: this.controllers }, (_, i) => `${i}@${identity.podFqdn(i)}`) : [],
       zookeeperConnect: props.zookeeper ? `${props.zookeeper.connectString}${chroot}` : undefined,
       partitions,
       replicationFactor: this.replicationFactor,
@@ -290,7 +291,7 @@ export class KafkaCluster extends Construct {
       extra: props.extraConfig ?? {},
     };
     this.serverProperties = renderServerProperties(config);
-    const headlessName = planned(0).split('.')[1];
+    const headlessName = identity.headlessServiceName;
 
     const placement: PlacementProps = {
       ...(props.placement ?? {}),
@@ -309,7 +310,7 @@ export class KafkaCluster extends Construct {
       kind: 'KafkaCluster',
       appName: 'kafka',
       component: 'broker',
-      version: imageVersion(this.image),
+      version: imageTag(this.image),
       name: props.name,
       replicas: brokers,
       resources,
@@ -371,9 +372,6 @@ export class KafkaCluster extends Construct {
         livenessProbe: Probe.tcp('internal', { period: Duration.seconds(30), timeout: Duration.seconds(10), failureThreshold: 6 }),
       }],
     });
-    if (this.workload.podFqdn(0) !== planned(0)) {
-      throw problem.error('name', `internal error: the voters name ${planned(0)} but the pod is ${this.workload.podFqdn(0)}`);
-    }
 
     this.statefulSet = this.workload.statefulSet;
     this.headlessService = this.workload.headlessService;

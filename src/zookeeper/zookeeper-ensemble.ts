@@ -8,7 +8,7 @@ import { Resources } from '../core/resources';
 import { RunAs } from '../core/security';
 import { PortRole, StatefulWorkload, WorkloadMount, WorkloadPort, WorkloadVolume } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
-import { imageVersion, plannedPodFqdn } from './fqdn';
+import { imageTag, WorkloadIdentity } from '../core/identity';
 import {
   renderZkLiveScript, renderZkLogback, renderZkReadyScript, renderZkStartScript, renderZooCfg, ZooKeeperConfig,
 } from './config';
@@ -276,13 +276,14 @@ export class ZooKeeperEnsemble extends Construct {
     };
     const name = props.name;
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    const planned = plannedPodFqdn(this, name, clusterDomain);
+    // the same identity the unit takes below: zoo.cfg names exactly its pods
+    const identity = WorkloadIdentity.of(this, { kind: 'ZooKeeperEnsemble', name, clusterDomain });
 
     this.workload = new StatefulWorkload(this, 'Workload', {
       kind: 'ZooKeeperEnsemble',
       appName: 'zookeeper',
       component: 'server',
-      version: imageVersion(this.image),
+      version: imageTag(this.image),
       name,
       replicas,
       resources,
@@ -294,7 +295,7 @@ export class ZooKeeperEnsemble extends Construct {
       // a standalone member cannot keep a quorum: let drains proceed
       disruptionBudget: { maxUnavailable: replicas === 1 ? 1 : Math.floor((replicas - 1) / 2) },
       volumes,
-      configFiles: files(planned),
+      configFiles: files((i) => identity.podFqdn(i)),
       containers: [{
         name: 'zookeeper',
         image: this.image,
@@ -312,9 +313,6 @@ export class ZooKeeperEnsemble extends Construct {
       }],
     });
     this.zooCfg = renderZooCfg(config!);
-    if (this.workload.podFqdn(0) !== planned(0)) {
-      throw problem.error('name', `internal error: zoo.cfg names ${planned(0)} but the pod is ${this.workload.podFqdn(0)}`);
-    }
 
     this.statefulSet = this.workload.statefulSet;
     this.headlessService = this.workload.headlessService;
