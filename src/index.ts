@@ -10,3 +10,5 @@ export * from './zookeeper/zookeeper-ensemble';
 export * from './core/monitoring';
 export * from './core/credentials';
 export * from './kafka/kafka-cluster';
+export * from './redis/config';
+export * from './redis/redis-cluster';
