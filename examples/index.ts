@@ -1,6 +1,8 @@
 import { App } from 'cdk8s';
 import { CephStorageChart } from './ceph-storage';
 import { KafkaKraftChart } from './kafka-kraft';
+import { MySqlChart } from './mysql';
+import { RedisClusterChart } from './redis-cluster';
 import { WebChart } from './web';
 import { ZooKeeperKafkaChart } from './zookeeper-kafka';
 
@@ -10,4 +12,6 @@ export function addExamples(app: App): void {
   new CephStorageChart(app, 'ceph-storage', { namespace: 'files' });
   new ZooKeeperKafkaChart(app, 'zookeeper-kafka', { namespace: 'streaming' });
   new KafkaKraftChart(app, 'kafka-kraft', { namespace: 'kafka' });
+  new MySqlChart(app, 'mysql', { namespace: 'orders' });
+  new RedisClusterChart(app, 'redis-cluster', { namespace: 'cache' });
 }

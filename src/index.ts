@@ -12,3 +12,5 @@ export * from './core/credentials';
 export * from './kafka/kafka-cluster';
 export * from './redis/config';
 export * from './redis/redis-cluster';
+export * from './mysql/config';
+export * from './mysql/mysql-replica-set';

@@ -1,0 +1,350 @@
+// Pure renderers of the files a MySQL / MariaDB member runs with. Each
+// returns the exact text of one file; the real-process tests run these.
+
+/** Port of the SQL protocol. */
+export const MYSQL_PORT = 3306;
+/** Mount path of the claim. */
+export const MYSQL_VOLUME_DIR = '/var/lib/mysql';
+/** Data directory: a subdirectory of the claim, so `lost+found` and markers stay out of it. */
+export const MYSQL_DATA_DIR = `${MYSQL_VOLUME_DIR}/data`;
+/** Runtime directory (an emptyDir): socket, pid file, tmp files, the probes' client option file. */
+export const MYSQL_RUN_DIR = '/var/run/mysqld';
+/** Directory of the rendered my.cnf and scripts (the ConfigMap mount). */
+export const MYSQL_CONFIG_DIR = '/opt/cdk8s/mysql';
+/** Directory the init container writes the member's own settings to (server-id, read-only). */
+export const MYSQL_INSTANCE_DIR = '/opt/cdk8s/mysql-instance';
+/** Directory the credentials Secret is mounted at, one file per key. */
+export const MYSQL_SECRET_DIR = '/var/run/secrets/mysql';
+/** The client option file (user root, password, socket) the probes use; written by start.sh. */
+export const MYSQL_PROBE_CLIENT_CNF = `${MYSQL_RUN_DIR}/client.cnf`;
+/** The replication user created on the primary. */
+export const REPLICATION_USER = 'replicator';
+/** Secret key of root's password. */
+export const ROOT_PASSWORD_KEY = 'root-password';
+/** Secret key of the replication user's password. */
+export const REPLICATION_PASSWORD_KEY = 'replication-password';
+
+/** The executables of a flavor, called by bare names on PATH. */
+export interface MySqlBinaries {
+  /** The server: `mysqld` or `mariadbd`. */
+  readonly server: string;
+  /** The SQL client: `mysql` or `mariadb`. */
+  readonly client: string;
+  /** The admin tool: `mysqladmin` or `mariadb-admin`. */
+  readonly admin: string;
+}
+
+/** Which server: `'mysql'` or `'mariadb'`. */
+export type FlavorName = 'mysql' | 'mariadb';
+
+/** An application user created on the primary. */
+export interface MySqlUserSpec {
+  /** User name. */
+  readonly name: string;
+  /** Secret key of its password. */
+  readonly passwordKey: string;
+  /** Databases it gets ALL PRIVILEGES on. */
+  readonly databases: string[];
+}
+
+/** Settings of `renderMyCnf`. */
+export interface MyCnfSettings {
+  readonly flavor: FlavorName;
+  readonly bufferPoolMebibytes: number;
+  readonly maxConnections: number;
+  readonly binlogExpirySeconds: number;
+  readonly characterSet: string;
+  readonly collation?: string;
+  readonly extraLines: string[];
+}
+
+/** my.cnf shared by every member; the member's own server-id and role come from MYSQL_INSTANCE_DIR. */
+export function renderMyCnf(s: MyCnfSettings): string {
+  const mysql = s.flavor === 'mysql';
+  return [
+    '# Rendered by cdk8s-stateful. server_id and read_only come from the init',
+    `# container (${MYSQL_INSTANCE_DIR}/server-id.cnf).`,
+    '[mysqld]',
+    `datadir=${MYSQL_DATA_DIR}`,
+    `socket=${MYSQL_RUN_DIR}/mysqld.sock`,
+    `pid-file=${MYSQL_RUN_DIR}/mysqld.pid`,
+    `tmpdir=${MYSQL_RUN_DIR}`,
+    `port=${MYSQL_PORT}`,
+    'bind-address=0.0.0.0',
+    'skip-name-resolve',
+    `character-set-server=${s.characterSet}`,
+    ...(s.collation ? [`collation-server=${s.collation}`] : []),
+    `max_connections=${s.maxConnections}`,
+    `innodb_buffer_pool_size=${s.bufferPoolMebibytes}M`,
+    '# replication: binary log and GTIDs on every member, so any replica can be promoted',
+    'log_bin=mysql-bin',
+    'relay_log=relay-bin',
+    'binlog_format=ROW',
+    `binlog_expire_logs_seconds=${s.binlogExpirySeconds}`,
+    ...(mysql
+      ? [
+        'gtid_mode=ON',
+        'enforce_gtid_consistency=ON',
+        'log_replica_updates=ON',
+        '# replicas copy existing data from the primary with CLONE',
+        'plugin-load-add=mysql_clone.so',
+      ]
+      : [
+        'log_slave_updates=ON',
+        'gtid_strict_mode=ON',
+      ]),
+    ...(s.extraLines.length > 0 ? ['# extra lines (config prop)', ...s.extraLines] : []),
+    '',
+    `!includedir ${MYSQL_INSTANCE_DIR}`,
+    '',
+  ].join('\n');
+}
+
+/** Settings of `renderIdentityScript`. */
+export interface IdentitySettings {
+  readonly flavor: FlavorName;
+}
+
+/**
+ * identity.sh (init container): derives the ordinal from the hostname and
+ * writes server_id = 100 + ordinal and the role (ordinal 0 is the writable
+ * primary, the others are read-only replicas).
+ */
+export function renderIdentityScript(s: IdentitySettings): string {
+  const superReadOnly = s.flavor === 'mysql';
+  return [
+    '#!/bin/bash',
+    '# Writes this member\'s server_id (100 + ordinal) and role.',
+    'set -euo pipefail',
+    'host="${HOSTNAME:-$(hostname)}"',
+    'ordinal="${host##*-}"',
+    'if ! [[ "$ordinal" =~ ^[0-9]+$ ]]; then',
+    '  echo "cannot derive an ordinal from hostname $host" >&2',
+    '  exit 1',
+    'fi',
+    `conf=${MYSQL_INSTANCE_DIR}/server-id.cnf`,
+    '{',
+    '  echo "[mysqld]"',
+    '  echo "server_id=$((100 + ordinal))"',
+    '  if ((ordinal == 0)); then',
+    '    echo "read_only=OFF"',
+    '  else',
+    '    echo "read_only=ON"',
+    ...(superReadOnly ? ['    echo "super_read_only=ON"'] : []),
+    '  fi',
+    '} >"$conf"',
+    'echo "member $ordinal: $(tr \'\\n\' \' \' <"$conf")"',
+    '',
+  ].join('\n');
+}
+
+/** Settings of `renderStartScript`. */
+export interface StartSettings {
+  readonly flavor: FlavorName;
+  readonly binaries: MySqlBinaries;
+  /** FQDN of ordinal 0, which replicas replicate from. */
+  readonly primaryHost: string;
+  /** Databases created on the primary. */
+  readonly databases: string[];
+  /** Users created on the primary. */
+  readonly users: MySqlUserSpec[];
+}
+
+/** A quoted SQL identifier inside an unquoted here-document (backticks escaped for bash). */
+function sqlIdent(name: string): string {
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`invalid SQL identifier '${name}'`);
+  return `\\\`${name}\\\``;
+}
+
+/**
+ * start.sh: on an empty volume initializes the data directory once (primary:
+ * root password, replication user, databases, users; replica: a copy of the
+ * primary's data and replication with GTID auto-positioning), writes the
+ * probes' client option file, then execs the server. Passwords are read from
+ * the Secret files in MYSQL_SECRET_DIR and passed to the clients on stdin.
+ */
+export function renderStartScript(s: StartSettings): string {
+  const mysql = s.flavor === 'mysql';
+  const b = s.binaries;
+  const primarySql: string[] = [
+    "ALTER USER 'root'@'localhost' IDENTIFIED BY ${root_q};",
+    `CREATE USER IF NOT EXISTS '${REPLICATION_USER}'@'%' IDENTIFIED BY \${repl_q};`,
+    mysql
+      ? `GRANT REPLICATION SLAVE, BACKUP_ADMIN ON *.* TO '${REPLICATION_USER}'@'%';`
+      : `GRANT REPLICATION SLAVE, SLAVE MONITOR ON *.* TO '${REPLICATION_USER}'@'%';`,
+    ...s.databases.map((d) => `CREATE DATABASE IF NOT EXISTS ${sqlIdent(d)};`),
+    ...s.users.flatMap((u, i) => [
+      `CREATE USER IF NOT EXISTS '${u.name}'@'%' IDENTIFIED BY \${user${i}_q};`,
+      ...u.databases.map((d) => `GRANT ALL PRIVILEGES ON ${sqlIdent(d)}.* TO '${u.name}'@'%';`),
+    ]),
+  ];
+  const userVars = s.users.map((u, i) => `user${i}_q="$(sql_quote "$(secret ${u.passwordKey})")"`);
+  const replicationSql = mysql
+    ? [
+      'CHANGE REPLICATION SOURCE TO',
+      "  SOURCE_HOST=${primary_q}, SOURCE_PORT=" + MYSQL_PORT + ',',
+      `  SOURCE_USER='${REPLICATION_USER}', SOURCE_PASSWORD=\${repl_q},`,
+      '  SOURCE_AUTO_POSITION=1, SOURCE_SSL=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=10;',
+    ]
+    : [
+      "SET GLOBAL gtid_slave_pos='';",
+      'CHANGE MASTER TO',
+      "  MASTER_HOST=${primary_q}, MASTER_PORT=" + MYSQL_PORT + ',',
+      `  MASTER_USER='${REPLICATION_USER}', MASTER_PASSWORD=\${repl_q},`,
+      '  MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;',
+    ];
+  const skipReplicaStart = mysql ? '--skip-replica-start' : '--skip-slave-start';
+  const tempServerFlags = mysql ? '--read-only=OFF --super-read-only=OFF' : '--read-only=OFF';
+
+  return [
+    '#!/bin/bash',
+    `# Starts one ${mysql ? 'MySQL' : 'MariaDB'} member; initializes an empty data directory once.`,
+    'set -euo pipefail',
+    'host="${HOSTNAME:-$(hostname)}"',
+    'ordinal="${host##*-}"',
+    `datadir=${MYSQL_DATA_DIR}`,
+    `run=${MYSQL_RUN_DIR}`,
+    `defaults_file=${MYSQL_CONFIG_DIR}/my.cnf`,
+    `primary=${s.primaryHost}`,
+    `pending=${MYSQL_VOLUME_DIR}/.cdk8s-initializing`,
+    'boot_sock="$run/bootstrap.sock"',
+    'boot_cnf="$run/bootstrap-client.cnf"',
+    'umask 077',
+    '',
+    'secret() {',
+    `  cat "${MYSQL_SECRET_DIR}/$1"`,
+    '}',
+    '# Quote a value as an SQL string literal.',
+    'sql_quote() {',
+    '  local v="${1//\\\\/\\\\\\\\}"',
+    '  v="${v//\\\'/\\\\\\\'}"',
+    '  printf "\'%s\'" "$v"',
+    '}',
+    '# Quote a value for an option file.',
+    'cnf_quote() {',
+    '  local v="${1//\\\\/\\\\\\\\}"',
+    '  v="${v//\\"/\\\\\\"}"',
+    '  printf \'"%s"\' "$v"',
+    '}',
+    '# Write a client option file for root over `socket`, with `password` if given.',
+    'client_cnf() {',
+    '  local file=$1 socket=$2 password=${3:-}',
+    '  {',
+    '    echo "[client]"',
+    '    echo "user=root"',
+    '    echo "socket=$socket"',
+    '    if [[ -n "$password" ]]; then echo "password=$(cnf_quote "$password")"; fi',
+    '  } >"$file"',
+    '}',
+    'boot_sql() {',
+    `  ${b.client} --defaults-extra-file="$boot_cnf" --protocol=socket`,
+    '}',
+    'start_temp_server() {',
+    `  ${b.server} --defaults-file="$defaults_file" --skip-networking --socket="$boot_sock" --pid-file="$run/bootstrap.pid" ${skipReplicaStart} ${tempServerFlags} &`,
+    '  temp_pid=$!',
+    '  local i',
+    '  for ((i = 0; i < 120; i++)); do',
+    `    if ${b.admin} --defaults-extra-file="$boot_cnf" --protocol=socket ping >/dev/null 2>&1; then return 0; fi`,
+    '    if ! kill -0 "$temp_pid" 2>/dev/null; then echo "temporary server exited" >&2; return 1; fi',
+    '    sleep 1',
+    '  done',
+    '  echo "temporary server did not start" >&2',
+    '  return 1',
+    '}',
+    'stop_temp_server() {',
+    `  ${b.admin} --defaults-extra-file="$boot_cnf" --protocol=socket shutdown`,
+    '  wait "$temp_pid"',
+    '}',
+    '',
+    'root_q="$(sql_quote "$(secret ' + ROOT_PASSWORD_KEY + ')")"',
+    'repl_q="$(sql_quote "$(secret ' + REPLICATION_PASSWORD_KEY + ')")"',
+    'primary_q="$(sql_quote "$primary")"',
+    ...userVars,
+    '',
+    'initialize_primary() {',
+    '  echo "initializing the primary"',
+    '  boot_sql <<SQL',
+    ...(mysql ? [] : ["DROP USER IF EXISTS ''@'localhost', ''@'${host}', 'root'@'${host}';"]),
+    ...primarySql,
+    'SQL',
+    '}',
+    '',
+    ...(mysql
+      ? [
+        'copy_primary() {',
+        '  echo "copying the data of $primary with CLONE"',
+        '  # after a clone the server stops (no supervisor restarts it): that is expected',
+        '  boot_sql <<SQL || echo "CLONE returned an error (a restart request is expected)"',
+        `SET GLOBAL clone_valid_donor_list='\${primary}:${MYSQL_PORT}';`,
+        `CLONE INSTANCE FROM '${REPLICATION_USER}'@\${primary_q}:${MYSQL_PORT} IDENTIFIED BY \${repl_q};`,
+        'SQL',
+        '  local i',
+        '  for ((i = 0; i < 60; i++)); do',
+        '    if ! kill -0 "$temp_pid" 2>/dev/null; then break; fi',
+        '    sleep 1',
+        '  done',
+        '  if kill -0 "$temp_pid" 2>/dev/null; then',
+        '    echo "CLONE from $primary failed" >&2',
+        '    stop_temp_server',
+        '    return 1',
+        '  fi',
+        '  wait "$temp_pid" || true',
+        '  # the clone carries the primary\'s root password',
+        '  client_cnf "$boot_cnf" "$boot_sock" "$(secret ' + ROOT_PASSWORD_KEY + ')"',
+        '  start_temp_server',
+        '}',
+      ]
+      : [
+        'copy_primary() {',
+        '  # GTID catch-up: the replica replays the primary\'s binary log from its',
+        '  # first transaction (binlog_expire_logs_seconds must keep it).',
+        '  echo "replica starts empty and catches up from the binary log of $primary"',
+        '  boot_sql <<SQL',
+        'SET SESSION sql_log_bin=0;',
+        "DROP USER IF EXISTS ''@'localhost', ''@'${host}', 'root'@'${host}';",
+        "ALTER USER 'root'@'localhost' IDENTIFIED BY ${root_q};",
+        'SQL',
+        '  client_cnf "$boot_cnf" "$boot_sock" "$(secret ' + ROOT_PASSWORD_KEY + ')"',
+        '}',
+      ]),
+    '',
+    'configure_replication() {',
+    '  echo "replicating from $primary with GTID auto-positioning"',
+    '  boot_sql <<SQL',
+    ...replicationSql,
+    'SQL',
+    '}',
+    '',
+    'initialize() {',
+    '  touch "$pending"',
+    '  mkdir -p "$datadir"',
+    '  client_cnf "$boot_cnf" "$boot_sock"',
+    ...(mysql
+      ? ['  ' + b.server + ' --defaults-file="$defaults_file" --initialize-insecure']
+      : ['  mariadb-install-db --defaults-file="$defaults_file" --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null']),
+    '  start_temp_server',
+    '  if ((ordinal == 0)); then',
+    '    initialize_primary',
+    '  else',
+    '    copy_primary',
+    '    configure_replication',
+    '  fi',
+    '  client_cnf "$boot_cnf" "$boot_sock" "$(secret ' + ROOT_PASSWORD_KEY + ')"',
+    '  stop_temp_server',
+    '  rm -f "$pending" "$boot_cnf"',
+    '}',
+    '',
+    'if [[ -e "$pending" ]]; then',
+    '  echo "an earlier initialization did not finish; starting it over" >&2',
+    '  rm -rf "$datadir"',
+    'fi',
+    'if [[ ! -d "$datadir/mysql" ]]; then',
+    '  initialize',
+    'fi',
+    '',
+    '# the probes log in as root through this file',
+    `client_cnf ${MYSQL_PROBE_CLIENT_CNF} "$run/mysqld.sock" "$(secret ${ROOT_PASSWORD_KEY})"`,
+    `exec ${b.server} --defaults-file="$defaults_file"`,
+    '',
+  ].join('\n');
+}
