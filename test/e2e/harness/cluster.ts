@@ -119,27 +119,39 @@ export class LocalCluster {
     return s;
   }
 
-  /** Starts every pod of StatefulSet `name`, honouring its podManagementPolicy. */
-  public async startStatefulSet(name: string): Promise<void> {
+  /**
+   * Starts every pod of StatefulSet `name`, honouring its podManagementPolicy:
+   * OrderedReady starts each pod once the previous one is Ready; Parallel
+   * starts them all, runs `whileStarting` (e.g. a bootstrap Job that the
+   * pods' readiness depends on), then waits until all are Ready.
+   */
+  public async startStatefulSet(name: string, opts: { whileStarting?: () => Promise<void> } = {}): Promise<void> {
     const sts = this.find('StatefulSet', name);
     const n = sts.spec.replicas ?? 1;
     if ((sts.spec.podManagementPolicy ?? 'OrderedReady') === 'OrderedReady') {
       for (let i = 0; i < n; i++) await this.startPod(name, i);
+      await opts.whileStarting?.();
     } else {
-      await Promise.all(Array.from({ length: n }, (_, i) => this.startPod(name, i)));
+      const pods = await Promise.all(Array.from({ length: n }, (_, i) => this.launchPod(name, i, false)));
+      await opts.whileStarting?.();
+      await Promise.all(pods.map((p) => this.waitReady(p)));
     }
   }
 
   /** Starts pod `<name>-<ordinal>` and waits until its probes say Ready. */
   public async startPod(stsName: string, ordinal: number, opts: { newAddress?: boolean } = {}): Promise<void> {
+    await this.waitReady(await this.launchPod(stsName, ordinal, opts.newAddress ?? false));
+  }
+
+  private async launchPod(stsName: string, ordinal: number, newAddress: boolean): Promise<RunningPod> {
     const sts = this.find('StatefulSet', stsName);
     const podName = `${stsName}-${ordinal}`;
     if (this.pods.has(podName)) throw new Error(`pod ${podName} is already running`);
-    const ip = this.addressFor(podName, opts.newAddress ?? false);
+    const ip = this.addressFor(podName, newAddress);
     const pod = await this.createPod(podName, sts, ordinal, sts.spec.template, ip, (sts.spec.volumeClaimTemplates ?? []).map((t: Json) => t.metadata.name));
     await this.runInitContainers(pod);
     this.startContainers(pod);
-    await this.waitReady(pod);
+    return pod;
   }
 
   /** Stops a pod (SIGTERM, then SIGKILL after its grace period, capped at 20 s); its claims stay. */
