@@ -6,6 +6,7 @@ export * from './core/resources';
 export * from './core/probes';
 export * from './core/stateful-workload';
 export * from './core/identity';
+export * from './core/system';
 export * from './zookeeper/zookeeper-ensemble';
 export * from './core/monitoring';
 export * from './core/credentials';

@@ -1,5 +1,6 @@
 import { Chart, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
+import { StatefulSystem } from '../core/system';
 import { Problem } from '../core/names';
 import { HOSTNAME_TOPOLOGY_KEY, PlacementProps } from '../core/placement';
 import { Probe } from '../core/probes';
@@ -162,7 +163,7 @@ export interface KafkaClusterProps {
  * traffic use separate listeners open to members only, topics default to
  * durable settings, and a broker gets five minutes for a controlled shutdown.
  */
-export class KafkaCluster extends Construct {
+export class KafkaCluster extends StatefulSystem {
   /** Number of brokers. */
   public readonly brokers: number;
   /** KRaft or ZooKeeper. */
@@ -187,16 +188,6 @@ export class KafkaCluster extends Construct {
   public readonly serverProperties: string;
   /** The stateful unit the cluster is built on. */
   public readonly workload: StatefulWorkload;
-  /** The StatefulSet. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
-  /** The headless governing Service. */
-  public readonly headlessService: k8s.KubeService;
-  /** The ClusterIP Service over the client listener. */
-  public readonly clientService: k8s.KubeService | undefined;
-  /** The PodDisruptionBudget. */
-  public readonly pdb: k8s.KubePodDisruptionBudget;
-  /** The labels that select the brokers' pods. */
-  public readonly selectorLabels: { [key: string]: string };
 
   public constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
     super(scope, id);
@@ -373,11 +364,6 @@ export class KafkaCluster extends Construct {
       }],
     });
 
-    this.statefulSet = this.workload.statefulSet;
-    this.headlessService = this.workload.headlessService;
-    this.clientService = this.workload.clientService;
-    this.pdb = this.workload.pdb;
-    this.selectorLabels = this.workload.selectorLabels;
     this.bootstrapServers = Array.from({ length: brokers }, (_, i) => `${this.workload.podFqdn(i)}:${ports.client}`).join(',');
 
     if (props.zookeeper) {
@@ -390,8 +376,4 @@ export class KafkaCluster extends Construct {
     }
   }
 
-  /** The stable DNS name of broker `ordinal` (its node/broker id). */
-  public podFqdn(ordinal: number): string {
-    return this.workload.podFqdn(ordinal);
-  }
 }

@@ -1,7 +1,9 @@
-import { Chart, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
+import { StatefulSystem } from '../core/system';
 import { Credentials } from '../core/credentials';
-import { defaultResourceName, Problem } from '../core/names';
+import { WorkloadIdentity } from '../core/identity';
+import { Problem } from '../core/names';
 import { PlacementProps } from '../core/placement';
 import { k8s } from '../core/private/k8s';
 import { Probe } from '../core/probes';
@@ -168,7 +170,7 @@ const USER = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
  * in a Secret (generated in the cluster unless you bring one) and never in
  * the manifest.
  */
-export class MySqlReplicaSet extends Construct {
+export class MySqlReplicaSet extends StatefulSystem {
   /** Members (one primary, the rest replicas). */
   public readonly replicas: number;
   /** The flavor. */
@@ -185,12 +187,6 @@ export class MySqlReplicaSet extends Construct {
   public readonly bufferPoolMebibytes: number;
   /** The underlying stateful unit. */
   public readonly workload: StatefulWorkload;
-  /** The StatefulSet. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
-  /** The headless Service. */
-  public readonly headlessService: k8s.KubeService;
-  /** The PodDisruptionBudget (maxUnavailable 1). */
-  public readonly pdb: k8s.KubePodDisruptionBudget;
   /** The Service in front of the primary. */
   public readonly primaryService: k8s.KubeService;
   /** The Service over every Ready member. */
@@ -244,9 +240,9 @@ export class MySqlReplicaSet extends Construct {
       }
     }
 
-    const name = props.name ?? defaultResourceName(this);
-    const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    const headlessServiceName = `${name}-headless`;
+    // the same identity the unit takes below: replicas name exactly its pod 0
+    const identity = WorkloadIdentity.of(this, { kind: 'MySqlReplicaSet', name: props.name, clusterDomain: props.clusterDomain });
+    const { name, clusterDomain, headlessServiceName } = identity;
     const userSpecs = users.map((u) => ({ name: u.name, passwordKey: `${u.name}-password`, databases: u.databases ?? [] }));
     this.credentials = new Credentials(this, 'Credentials', {
       keys: [ROOT_PASSWORD_KEY, REPLICATION_PASSWORD_KEY, ...userSpecs.map((u) => u.passwordKey)],
@@ -256,7 +252,7 @@ export class MySqlReplicaSet extends Construct {
     });
 
     const b = this.flavor.binaries;
-    const primaryPodFqdn = `${name}-0.${headlessServiceName}.${scopeNamespace(this)}.svc.${clusterDomain}`;
+    const primaryPodFqdn = identity.podFqdn(0);
     this.workload = new StatefulWorkload(this, 'Unit', {
       kind: 'MySqlReplicaSet',
       appName: this.flavor.name,
@@ -318,15 +314,8 @@ export class MySqlReplicaSet extends Construct {
     this.readService = this.workload.addClientService('Read', { name: `${name}-read` });
     this.primaryHost = this.workload.serviceFqdn(`${name}-primary`);
     this.readHost = this.workload.serviceFqdn(`${name}-read`);
-    this.statefulSet = this.workload.statefulSet;
-    this.headlessService = this.workload.headlessService;
-    this.pdb = this.workload.pdb;
   }
 
-  /** Stable DNS name of member `ordinal` (0 is the primary). */
-  public podFqdn(ordinal: number): string {
-    return this.workload.podFqdn(ordinal);
-  }
 
   /** The Secret key that holds the password of `user`. */
   public passwordKey(user: string): string {
@@ -337,6 +326,3 @@ export class MySqlReplicaSet extends Construct {
 }
 
 /** The chart's namespace, as StatefulWorkload resolves it. */
-function scopeNamespace(scope: Construct): string {
-  return Chart.of(scope).namespace ?? 'default';
-}

@@ -1,7 +1,9 @@
 import { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
+import { StatefulSystem } from '../core/system';
 import { Credentials } from '../core/credentials';
-import { defaultResourceName, Problem } from '../core/names';
+import { WorkloadIdentity } from '../core/identity';
+import { Problem } from '../core/names';
 import { PlacementProps } from '../core/placement';
 import { k8s } from '../core/private/k8s';
 import { Probe } from '../core/probes';
@@ -106,7 +108,7 @@ export interface RedisClusterProps {
  * once), announce their pod IP and FQDN, survive IP changes on restart, and
  * require a password from a Secret that never appears in the manifest.
  */
-export class RedisCluster extends Construct {
+export class RedisCluster extends StatefulSystem {
   /** Master nodes. */
   public readonly masters: number;
   /** Replicas per master. */
@@ -117,14 +119,6 @@ export class RedisCluster extends Construct {
   public readonly seedNodes: string;
   /** The underlying stateful unit. */
   public readonly workload: StatefulWorkload;
-  /** The StatefulSet. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
-  /** The headless Service. */
-  public readonly headlessService: k8s.KubeService;
-  /** The ClusterIP Service over every Ready node (a seed for cluster clients). */
-  public readonly clientService: k8s.KubeService;
-  /** The PodDisruptionBudget (maxUnavailable 1). */
-  public readonly pdb: k8s.KubePodDisruptionBudget;
   /** The Secret with the password (key `password`), when auth is on. */
   public readonly credentials: Credentials | undefined;
   /** The Job that forms the cluster. */
@@ -151,9 +145,7 @@ export class RedisCluster extends Construct {
       }
       if (/\n/.test(line)) throw problem.error('config', 'takes one directive per entry, without newlines');
     }
-    const name = props.name ?? defaultResourceName(this);
-    const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    const headlessServiceName = `${name}-headless`;
+    const { name, clusterDomain, headlessServiceName } = WorkloadIdentity.of(this, { kind: 'RedisCluster', name: props.name, clusterDomain: props.clusterDomain });
 
     this.credentials = auth
       ? new Credentials(this, 'Credentials', { keys: [REDIS_PASSWORD_KEY], existingSecret: props.existingSecret, secretName: `${name}-credentials`, kind: 'RedisCluster' })
@@ -209,10 +201,6 @@ export class RedisCluster extends Construct {
         readinessProbe: Probe.exec(['bash', '-c', 'redis-cli cluster info | grep -q "^cluster_state:ok"'], { period: Duration.seconds(5), timeout: Duration.seconds(3), failureThreshold: 2 }),
       }],
     });
-    this.statefulSet = this.workload.statefulSet;
-    this.headlessService = this.workload.headlessService;
-    this.clientService = this.workload.clientService!;
-    this.pdb = this.workload.pdb;
     this.seedNodes = Array.from({ length: this.nodes }, (_, i) => `${this.workload.podFqdn(i)}:${REDIS_CLIENT_PORT}`).join(',');
 
     const jobLabels: { [key: string]: string } = { ...this.workload.labels, 'app.kubernetes.io/component': 'cluster-bootstrap' };
@@ -251,8 +239,4 @@ export class RedisCluster extends Construct {
     this.workload.allowClients({ podSelector: { matchLabels: { 'app.kubernetes.io/instance': jobLabels['app.kubernetes.io/instance'], 'app.kubernetes.io/component': 'cluster-bootstrap' } } });
   }
 
-  /** Stable DNS name of node `ordinal`. */
-  public podFqdn(ordinal: number): string {
-    return this.workload.podFqdn(ordinal);
-  }
 }

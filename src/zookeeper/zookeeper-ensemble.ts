@@ -1,5 +1,6 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
+import { StatefulSystem } from '../core/system';
 import { Problem } from '../core/names';
 import { PlacementProps } from '../core/placement';
 import { Probe } from '../core/probes';
@@ -148,7 +149,7 @@ export interface ZooKeeperEnsembleProps {
  * a quorum, probes that speak ZooKeeper, and a NetworkPolicy that opens the
  * quorum and election ports to members only.
  */
-export class ZooKeeperEnsemble extends Construct {
+export class ZooKeeperEnsemble extends StatefulSystem {
   /** Number of members. */
   public readonly replicas: number;
   /** The client port (2181). */
@@ -167,16 +168,6 @@ export class ZooKeeperEnsemble extends Construct {
   public readonly zooCfg: string;
   /** The stateful unit the ensemble is built on. */
   public readonly workload: StatefulWorkload;
-  /** The StatefulSet. */
-  public readonly statefulSet: k8s.KubeStatefulSet;
-  /** The headless governing Service. */
-  public readonly headlessService: k8s.KubeService;
-  /** The ClusterIP Service over the client port. */
-  public readonly clientService: k8s.KubeService | undefined;
-  /** The PodDisruptionBudget (keeps a quorum). */
-  public readonly pdb: k8s.KubePodDisruptionBudget;
-  /** The labels that select the members' pods (for affinity rules and NetworkPolicies). */
-  public readonly selectorLabels: { [key: string]: string };
 
   public constructor(scope: Construct, id: string, props: ZooKeeperEnsembleProps = {}) {
     super(scope, id);
@@ -314,11 +305,6 @@ export class ZooKeeperEnsemble extends Construct {
     });
     this.zooCfg = renderZooCfg(config!);
 
-    this.statefulSet = this.workload.statefulSet;
-    this.headlessService = this.workload.headlessService;
-    this.clientService = this.workload.clientService;
-    this.pdb = this.workload.pdb;
-    this.selectorLabels = this.workload.selectorLabels;
     this.connectString = Array.from({ length: replicas }, (_, i) => `${this.workload.podFqdn(i)}:${this.clientPort}`).join(',');
 
     if (replicas === 1) {
@@ -328,10 +314,6 @@ export class ZooKeeperEnsemble extends Construct {
     }
   }
 
-  /** The stable DNS name of member `ordinal` (its id in zoo.cfg is `ordinal + 1`). */
-  public podFqdn(ordinal: number): string {
-    return this.workload.podFqdn(ordinal);
-  }
 
   /**
    * Admits `from` to the client port in the ensemble's NetworkPolicy (Kafka

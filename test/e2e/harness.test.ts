@@ -2,16 +2,13 @@ import { Chart, Size, Testing } from 'cdk8s';
 import { Probe, Resources, StatefulWorkload, Storage } from '../../src';
 import { k8s } from '../../src/core/private/k8s';
 import { LocalCluster } from './harness/cluster';
-import { canCreateNamespaces } from './harness/sandbox';
+import { describeWithNamespaces } from './harness/testing';
 
 // The harness itself: pods get their own hostname, address and read-only
 // root, reach each other by FQDN, run as the manifest's non-root user, and
 // Jobs can create Secrets through the kubectl stand-in.
-const enabled = canCreateNamespaces();
-if (!enabled && process.env.CI) throw new Error('the real-process tests need root and Linux namespaces in CI');
-const describeIf = enabled ? describe : describe.skip;
 
-describeIf('e2e harness', () => {
+describeWithNamespaces('e2e harness', () => {
   let cluster: LocalCluster;
   const chart = new Chart(Testing.app(), 'h', { namespace: 'e2e' });
   const workload = new StatefulWorkload(chart, 'kv', {

@@ -1,29 +1,15 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { MySqlFlavor, MySqlReplicaSet, Resources, Storage } from '../../src';
 import { LocalCluster } from './harness/cluster';
-import { canCreateNamespaces } from './harness/sandbox';
+import { describeWithNamespaces, until } from './harness/testing';
 
 // A MariaDB primary and two replicas, exactly as rendered, on Debian's
 // mariadb-server: passwords come from the Secret the generator Job creates,
 // replicas configure GTID replication themselves, rows written on the primary
 // reach both replicas, and replicas refuse writes.
-const enabled = canCreateNamespaces();
-if (!enabled && process.env.CI) throw new Error('the real-process tests need root and Linux namespaces in CI');
-const describeIf = enabled ? describe : describe.skip;
 
-async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
-describeIf('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers', () => {
+describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers', () => {
   const chart = new Chart(Testing.app(), 'e2e', { namespace: 'orders' });
   const db = new MySqlReplicaSet(chart, 'db', {
     flavor: MySqlFlavor.mariadb(), replicas: 3, databases: ['shop'], users: [{ name: 'app', databases: ['shop'] }],

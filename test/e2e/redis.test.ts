@@ -1,27 +1,13 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { RedisCluster, Resources, Storage } from '../../src';
 import { LocalCluster } from './harness/cluster';
-import { canCreateNamespaces } from './harness/sandbox';
+import { describeWithNamespaces, until } from './harness/testing';
 
 // A 3 masters x 1 replica Redis Cluster, exactly as rendered, on Debian's
 // redis-server: the generator Job makes the password, the bootstrap Job forms
 // the cluster once, every slot is served, a node that comes back with a new
 // address rejoins (the stale-IP failure), and auth is enforced.
-const enabled = canCreateNamespaces();
-if (!enabled && process.env.CI) throw new Error('the real-process tests need root and Linux namespaces in CI');
-const describeIf = enabled ? describe : describe.skip;
 
-async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
 interface ClusterNode { id: string; address: string; role: 'master' | 'slave'; masterId: string; slots: number; healthy: boolean }
 
@@ -40,7 +26,7 @@ function parseNodes(text: string): ClusterNode[] {
   });
 }
 
-describeIf('RedisCluster on real Redis servers', () => {
+describeWithNamespaces('RedisCluster on real Redis servers', () => {
   const chart = new Chart(Testing.app(), 'e2e', { namespace: 'cache' });
   const redis = new RedisCluster(chart, 'redis', {
     masters: 3, replicasPerMaster: 1,
@@ -74,7 +60,11 @@ describeIf('RedisCluster on real Redis servers', () => {
     expect(info).toContain('cluster_state:ok');
     expect(info).toMatch(/cluster_slots_assigned:16384\b/);
     expect(info).toMatch(/cluster_slots_ok:16384\b/);
-    const nodes = parseNodes(await cluster.sh(pods[0], 'redis-cli cluster nodes'));
+    // the replicas' roles reach every node by gossip, a moment after the Job ends
+    const nodes = await until('every node to see 3 masters and 3 replicas', 30000, async () => {
+      const n = parseNodes(await cluster.sh(pods[0], 'redis-cli cluster nodes'));
+      return n.filter((x) => x.role === 'master').length === 3 ? n : undefined;
+    });
     const masters = nodes.filter((n) => n.role === 'master');
     expect(masters).toHaveLength(3);
     expect(masters.reduce((n, m) => n + m.slots, 0)).toBe(16384);

@@ -1,15 +1,12 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { Storage, ZooKeeperEnsemble } from '../../src';
 import { LocalCluster } from './harness/cluster';
-import { canCreateNamespaces } from './harness/sandbox';
+import { describeWithNamespaces, until } from './harness/testing';
 import { ZOOKEEPER_IMAGE } from './images';
 
 // A 3-member ensemble, exactly as rendered, on Debian's ZooKeeper: it forms a
 // quorum with one leader, serves reads of writes made elsewhere, survives the
 // leader's death, and takes the old leader back as a follower with its myid.
-const enabled = canCreateNamespaces();
-if (!enabled && process.env.CI) throw new Error('the real-process tests need root and Linux namespaces in CI');
-const describeIf = enabled ? describe : describe.skip;
 
 function render(): { zk: ZooKeeperEnsemble; objects: any[] } {
   const chart = new Chart(Testing.app(), 'e2e', { namespace: 'streaming' });
@@ -27,19 +24,8 @@ async function mode(cluster: LocalCluster, from: string, host: string): Promise<
   return /Mode: (\w+)/.exec(out)?.[1] ?? `unknown (${out.trim()})`;
 }
 
-async function until<T>(what: string, timeoutMs: number, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
 
-describeIf('ZooKeeperEnsemble on real ZooKeeper servers', () => {
+describeWithNamespaces('ZooKeeperEnsemble on real ZooKeeper servers', () => {
   const { zk, objects } = render();
   const pods = [0, 1, 2].map((i) => zk.workload.podName(i));
   let cluster: LocalCluster;
@@ -103,7 +89,7 @@ describeIf('ZooKeeperEnsemble on real ZooKeeper servers', () => {
   }, 120000);
 });
 
-describeIf('the ZooKeeper harness catches a broken renderer', () => {
+describeWithNamespaces('the ZooKeeper harness catches a broken renderer', () => {
   test('myid = ordinal (instead of ordinal + 1) keeps the ensemble from starting', async () => {
     // GIVEN the rendered start script, broken the way the issue describes
     const { zk, objects } = render();
