@@ -2,7 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { StatefulSystem } from '../core/system';
 import { Credentials } from '../core/credentials';
-import { WorkloadIdentity } from '../core/identity';
+import { imageTag, WorkloadIdentity } from '../core/identity';
 import { Problem } from '../core/names';
 import { PlacementProps } from '../core/placement';
 import { k8s } from '../core/private/k8s';
@@ -171,7 +171,7 @@ export class RedisCluster extends StatefulSystem {
       disruptionBudget: { maxUnavailable: 1 },
       allowClientsFrom: props.allowClientsFrom,
       clusterDomain,
-      version: image.split(':').pop(),
+      version: imageTag(image),
       volumes: [
         { name: 'data', storage: props.storage ?? Storage.persistent({ size: Size.gibibytes(10) }) },
         { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(16) }) },
