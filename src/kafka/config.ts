@@ -70,6 +70,13 @@ export function renderServerProperties(c: KafkaConfig): string {
 export interface KafkaStartOptions {
   /** 'kraft' or 'zookeeper'. */
   readonly mode: string;
+  /**
+   * KRaft: 'broker' (a broker; the first `controllers` ordinals also run the
+   * controller role) or 'controller' (a dedicated controller: the controller
+   * role and listener only).
+   * @default 'broker'
+   */
+  readonly role?: string;
   readonly ports: KafkaPorts;
   /** The rendered (read-only) shared server.properties. */
   readonly baseConfig: string;
@@ -78,9 +85,16 @@ export interface KafkaStartOptions {
   readonly logDir: string;
   readonly headlessServiceName: string;
   readonly clusterDomain: string;
-  readonly brokers: number;
-  /** KRaft: ordinals below this run the controller role too. */
+  /** Pods of this StatefulSet: the script refuses an ordinal outside 0..replicas-1. */
+  readonly replicas: number;
+  /** KRaft brokers: ordinals below this run the controller role too (0 with dedicated controllers). */
   readonly controllers: number;
+  /**
+   * KRaft: `node.id` is the ordinal plus this offset (dedicated controllers
+   * take ids that no broker can have).
+   * @default 0
+   */
+  readonly nodeIdOffset?: number;
   /** KRaft: the cluster id storage is formatted with. */
   readonly clusterId?: string;
 }
@@ -91,21 +105,45 @@ export interface KafkaStartOptions {
  * headless Service and the namespace (an env value like
  * `PLAINTEXT://$(hostname -f):9092` is never expanded by Kubernetes). KRaft
  * storage is formatted once: an existing `meta.properties` is kept.
+ *
+ * A dedicated controller advertises nothing: the voters name it, and Kafka
+ * 3.3-3.8 refuse `advertised.listeners` on a node whose only role is
+ * controller.
  */
 export function renderKafkaStartScript(o: KafkaStartOptions): string {
   const kraft = o.mode === 'kraft';
+  const controllerOnly = kraft && (o.role ?? 'broker') === 'controller';
   const p = o.ports;
-  const identity = kraft
-    ? `  echo "node.id=\${ordinal}"
+  const offset = o.nodeIdOffset ?? 0;
+  const nodeId = offset === 0 ? '${ordinal}' : `$(( ordinal + ${offset} ))`;
+  const brokerListeners = `CLIENT://:${p.client},INTERNAL://:${p.internal}`;
+  let identity: string;
+  if (!kraft) {
+    identity = `  echo "broker.id=\${ordinal}"
+  echo "listeners=${brokerListeners}"`;
+  } else if (controllerOnly) {
+    identity = `  echo "node.id=${nodeId}"
+  echo "process.roles=controller"
+  echo "listeners=CONTROLLER://:${p.controller}"`;
+  } else if (o.controllers > 0) {
+    identity = `  echo "node.id=${nodeId}"
   if (( ordinal < ${o.controllers} )); then
     echo "process.roles=broker,controller"
-    echo "listeners=CLIENT://:${p.client},INTERNAL://:${p.internal},CONTROLLER://:${p.controller}"
+    echo "listeners=${brokerListeners},CONTROLLER://:${p.controller}"
   else
     echo "process.roles=broker"
-    echo "listeners=CLIENT://:${p.client},INTERNAL://:${p.internal}"
-  fi`
-    : `  echo "broker.id=\${ordinal}"
-  echo "listeners=CLIENT://:${p.client},INTERNAL://:${p.internal}"`;
+    echo "listeners=${brokerListeners}"
+  fi`;
+  } else {
+    identity = `  echo "node.id=${nodeId}"
+  echo "process.roles=broker"
+  echo "listeners=${brokerListeners}"`;
+  }
+  const advertised = controllerOnly
+    ? ''
+    : `  echo "advertised.listeners=CLIENT://\${fqdn}:${p.client},INTERNAL://\${fqdn}:${p.internal}"
+`;
+  const what = controllerOnly ? 'controller' : 'broker';
   const format = kraft
     ? `
 if [[ ! -f "${o.logDir}/meta.properties" ]]; then
@@ -114,15 +152,16 @@ if [[ ! -f "${o.logDir}/meta.properties" ]]; then
 fi
 `
     : '';
+  const runs = controllerOnly ? 'the controller' : 'the broker';
   return `#!/bin/bash
 # Rendered by cdk8s-stateful (KafkaCluster): completes server.properties with
-# this pod's identity, ${kraft ? 'formats KRaft storage on first start, ' : ''}then runs the broker.
+# this pod's identity, ${kraft ? 'formats KRaft storage on first start, ' : ''}then runs ${runs}.
 set -euo pipefail
 
 host="\${HOSTNAME:-$(hostname)}"
 ordinal="\${host##*-}"
-if ! [[ "\${ordinal}" =~ ^[0-9]+$ ]] || (( ordinal >= ${o.brokers} )); then
-  echo "cannot derive a broker ordinal below ${o.brokers} from hostname '\${host}'" >&2
+if ! [[ "\${ordinal}" =~ ^[0-9]+$ ]] || (( ordinal >= ${o.replicas} )); then
+  echo "cannot derive a ${what} ordinal below ${o.replicas} from hostname '\${host}'" >&2
   exit 1
 fi
 namespace="\${POD_NAMESPACE:?POD_NAMESPACE must be set from metadata.namespace}"
@@ -133,11 +172,10 @@ mkdir -p "$(dirname "\${config}")"
   cat "${o.baseConfig}"
   echo "# this pod"
 ${identity}
-  echo "advertised.listeners=CLIENT://\${fqdn}:${p.client},INTERNAL://\${fqdn}:${p.internal}"
-} > "\${config}"
+${advertised}} > "\${config}"
 
 export PATH="\${KAFKA_HOME:-/opt/kafka}/bin:\${PATH}"
-${format}echo "starting Kafka ${kraft ? 'node' : 'broker'} \${ordinal} as \${fqdn}"
+${format}echo "starting Kafka ${controllerOnly ? 'controller' : kraft && o.controllers > 0 ? 'node' : 'broker'} \${ordinal} as \${fqdn}"
 exec kafka-server-start.sh "\${config}"
 `;
 }

@@ -1,17 +1,17 @@
 import { Chart, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
 import { StatefulSystem } from '../core/system';
-import { Problem } from '../core/names';
+import { MAX_STATEFUL_SET_NAME, pathIds, Problem } from '../core/names';
 import { HOSTNAME_TOPOLOGY_KEY, PlacementProps } from '../core/placement';
 import { Probe } from '../core/probes';
 import { k8s } from '../core/private/k8s';
 import { Resources } from '../core/resources';
 import { RunAs } from '../core/security';
-import { PortRole, StatefulWorkload } from '../core/stateful-workload';
+import { PodManagementPolicy, PortRole, StatefulWorkload } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
 import { imageTag, WorkloadIdentity } from '../core/identity';
 import { ZooKeeperEnsemble } from '../zookeeper/zookeeper-ensemble';
-import { deriveClusterId, isClusterId, KafkaConfig, renderKafkaStartScript, renderServerProperties } from './config';
+import { deriveClusterId, isClusterId, KafkaConfig, KafkaPorts, renderKafkaStartScript, renderServerProperties } from './config';
 
 /** Image of KRaft clusters (Kafka 4.x: KRaft only). */
 export const KAFKA_DEFAULT_IMAGE = 'apache/kafka:4.1.0';
@@ -22,6 +22,12 @@ const CONF_DIR = '/etc/kafka/cdk8s';
 const RUN_DIR = '/var/run/kafka';
 const DATA_DIR = '/var/lib/kafka/data';
 const LOG_DIR = `${DATA_DIR}/logs`;
+/**
+ * KRaft with dedicated controllers: controller `i` has `node.id` 1000 + i,
+ * while brokers keep `node.id` = ordinal as in every other mode (so partition
+ * replicas and leaders name broker pods directly).
+ */
+export const KAFKA_CONTROLLER_NODE_ID_OFFSET = 1000;
 
 /** How the cluster keeps its metadata. */
 export enum KafkaMode {
@@ -29,6 +35,18 @@ export enum KafkaMode {
   KRAFT = 'kraft',
   /** A ZooKeeper ensemble (Kafka 3.x only). */
   ZOOKEEPER = 'zookeeper',
+}
+
+/** Where a KRaft cluster runs its controller quorum. */
+export enum KafkaControllerMode {
+  /** The first `controllers` brokers also run the controller role (fewest pods). */
+  COMBINED = 'combined',
+  /**
+   * A second StatefulSet of `controllers` pods runs only the controller role;
+   * brokers run only the broker role, so broker load, restarts and scaling
+   * never touch the metadata quorum.
+   */
+  DEDICATED = 'dedicated',
 }
 
 /** Props of `KafkaCluster`. Every prop is optional. */
@@ -50,11 +68,28 @@ export interface KafkaClusterProps {
    */
   readonly zookeeperChroot?: string;
   /**
-   * KRaft: how many brokers (ordinals 0..n-1) also run the controller role
-   * and vote in the metadata quorum. Odd, at most `brokers`.
-   * @default - 3, or 1 with fewer than 3 brokers
+   * KRaft: where the controller quorum runs: on the first `controllers`
+   * brokers, or in a StatefulSet of its own (`<name>-controller`).
+   * @default KafkaControllerMode.COMBINED
+   */
+  readonly controllerMode?: KafkaControllerMode;
+  /**
+   * KRaft: voters in the metadata quorum; odd. COMBINED: brokers (ordinals
+   * 0..n-1) that also run the controller role, at most `brokers`. DEDICATED:
+   * pods of the controller StatefulSet.
+   * @default - 3 (COMBINED: 1 with fewer than 3 brokers)
    */
   readonly controllers?: number;
+  /**
+   * KRaft, DEDICATED only: CPU and memory of each controller; the heap is half the memory limit.
+   * @default Resources.small() - 250m CPU, 1Gi memory
+   */
+  readonly controllerResources?: Resources;
+  /**
+   * KRaft, DEDICATED only: storage of each controller's metadata log.
+   * @default Storage.persistent({ size: Size.gibibytes(10) })
+   */
+  readonly controllerStorage?: Storage;
   /**
    * KRaft: the cluster id storage is formatted with (22 characters of URL-safe base64).
    * @default - derived from the construct path: stable across synths
@@ -174,7 +209,9 @@ export class KafkaCluster extends StatefulSystem {
   public readonly bootstrapServers: string;
   /** KRaft: the cluster id (undefined in ZooKeeper mode). */
   public readonly clusterId: string | undefined;
-  /** KRaft: brokers that also run the controller role. */
+  /** KRaft: where the controller quorum runs (undefined in ZooKeeper mode). */
+  public readonly controllerMode: KafkaControllerMode | undefined;
+  /** KRaft: voters in the controller quorum (0 in ZooKeeper mode). */
   public readonly controllers: number;
   /** Default replication factor. */
   public readonly replicationFactor: number;
@@ -186,8 +223,14 @@ export class KafkaCluster extends StatefulSystem {
   public readonly heapMebibytes: number;
   /** The shared part of server.properties. */
   public readonly serverProperties: string;
-  /** The stateful unit the cluster is built on. */
+  /** The stateful unit of the brokers. */
   public readonly workload: StatefulWorkload;
+  /**
+   * KRaft with `KafkaControllerMode.DEDICATED`: the stateful unit of the
+   * controllers (its `statefulSet`, `headlessService`, `pdb`,
+   * `networkPolicy`, `podFqdn(i)` are the escape hatches); otherwise undefined.
+   */
+  public readonly controllerWorkload: StatefulWorkload | undefined;
 
   public constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
     super(scope, id);
@@ -205,8 +248,19 @@ export class KafkaCluster extends StatefulSystem {
     if (version && kraft && (Number(version[1]) < 3 || (Number(version[1]) === 3 && Number(version[2]) < 3))) {
       throw problem.error('image', `'${this.image}' is Kafka ${version[1]}.${version[2]}, which has no production-ready KRaft: use 3.3 or later, or set 'zookeeper'`);
     }
-    if (!kraft && (props.controllers !== undefined || props.clusterId !== undefined)) {
-      throw problem.error(props.controllers !== undefined ? 'controllers' : 'clusterId', 'applies to KRaft only; a cluster on ZooKeeper has neither');
+    if (!kraft) {
+      const kraftOnly = (['controllerMode', 'controllers', 'controllerResources', 'controllerStorage', 'clusterId'] as const)
+        .find((k) => props[k] !== undefined);
+      if (kraftOnly) throw problem.error(kraftOnly, 'applies to KRaft only; a cluster on ZooKeeper has no controllers and no cluster id');
+    }
+    this.controllerMode = kraft ? props.controllerMode ?? KafkaControllerMode.COMBINED : undefined;
+    const dedicated = this.controllerMode === KafkaControllerMode.DEDICATED;
+    if (kraft && !dedicated) {
+      const dedicatedOnly = (['controllerResources', 'controllerStorage'] as const).find((k) => props[k] !== undefined);
+      if (dedicatedOnly) throw problem.error(dedicatedOnly, "applies only with controllerMode: KafkaControllerMode.DEDICATED; combined controllers use the brokers' resources and storage");
+    }
+    if (dedicated && brokers > KAFKA_CONTROLLER_NODE_ID_OFFSET) {
+      throw problem.error('brokers', `must be at most ${KAFKA_CONTROLLER_NODE_ID_OFFSET} with dedicated controllers, got ${brokers}: controllers take node ids from ${KAFKA_CONTROLLER_NODE_ID_OFFSET}`);
     }
     if (kraft && props.zookeeperChroot !== undefined) {
       throw problem.error('zookeeperChroot', "applies only with 'zookeeper'");
@@ -223,7 +277,13 @@ export class KafkaCluster extends StatefulSystem {
     }
     const partitions = problem.integer('partitions', props.partitions ?? 3, 1);
 
-    this.controllers = kraft ? problem.integer('controllers', props.controllers ?? (brokers >= 3 ? 3 : 1), 1, brokers) : 0;
+    if (!kraft) {
+      this.controllers = 0;
+    } else if (dedicated) {
+      this.controllers = problem.integer('controllers', props.controllers ?? 3, 1);
+    } else {
+      this.controllers = problem.integer('controllers', props.controllers ?? (brokers >= 3 ? 3 : 1), 1, brokers);
+    }
     if (kraft && this.controllers % 2 === 0) {
       throw problem.error('controllers', `must be odd for a controller quorum, got ${this.controllers}: ${this.controllers} voters survive no more failures than ${this.controllers - 1}`);
     }
@@ -264,13 +324,17 @@ export class KafkaCluster extends StatefulSystem {
     const ports = { client: 9092, internal: 9091, controller: 9093 };
     this.clientPort = ports.client;
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    // the same identity the unit takes below: the voters name exactly its pods
+    // the same identities the units take below: the voters name exactly their pods
     const identity = WorkloadIdentity.of(this, { kind: 'KafkaCluster', name: props.name, clusterDomain });
+    const controllerIdentity = dedicated ? this.controllerIdentity(problem, identity, props.name, clusterDomain) : undefined;
+    const voters = !kraft ? [] : Array.from({ length: this.controllers }, (_, i) => controllerIdentity
+      ? `${KAFKA_CONTROLLER_NODE_ID_OFFSET + i}@${controllerIdentity.podFqdn(i)}`
+      : `${i}@${identity.podFqdn(i)}`);
     const config: KafkaConfig = {
       mode: this.mode,
       ports,
       logDir: LOG_DIR,
-      voters: kraft ? Array.from({ length: this.controllers }, (_, i) => `${i}@${identity.podFqdn(i)}`) : [],
+      voters,
       zookeeperConnect: props.zookeeper ? `${props.zookeeper.connectString}${chroot}` : undefined,
       partitions,
       replicationFactor: this.replicationFactor,
@@ -330,8 +394,8 @@ export class KafkaCluster extends StatefulSystem {
             logDir: LOG_DIR,
             headlessServiceName: headlessName,
             clusterDomain,
-            brokers,
-            controllers: this.controllers,
+            replicas: brokers,
+            controllers: dedicated ? 0 : this.controllers,
             clusterId: this.clusterId,
           }),
         },
@@ -349,7 +413,7 @@ export class KafkaCluster extends StatefulSystem {
         ports: [
           { name: 'client', port: ports.client, role: PortRole.CLIENT },
           { name: 'internal', port: ports.internal, role: PortRole.PEER },
-          ...(kraft ? [{ name: 'controller', port: ports.controller, role: PortRole.PEER }] : []),
+          ...(kraft && !dedicated ? [{ name: 'controller', port: ports.controller, role: PortRole.PEER }] : []),
         ],
         mounts: [
           { volume: 'data', path: DATA_DIR },
@@ -366,6 +430,14 @@ export class KafkaCluster extends StatefulSystem {
 
     this.bootstrapServers = Array.from({ length: brokers }, (_, i) => `${this.workload.podFqdn(i)}:${ports.client}`).join(',');
 
+    this.controllerWorkload = controllerIdentity ? this.addControllers(problem, props, {
+      identity: controllerIdentity,
+      instance: identity.name,
+      ports,
+      clusterDomain,
+      placement: props.placement ?? {},
+    }) : undefined;
+
     if (props.zookeeper) {
       const zkNs = Chart.of(props.zookeeper).namespace;
       const ownNs = Chart.of(this).namespace;
@@ -376,4 +448,101 @@ export class KafkaCluster extends StatefulSystem {
     }
   }
 
+
+  /** The controllers' StatefulSet is `<name>-controller`: it must fit the StatefulSet name limit too. */
+  private controllerIdentity(problem: Problem, brokers: WorkloadIdentity, name: string | undefined, clusterDomain: string): WorkloadIdentity {
+    const controllerName = `${brokers.name}-controller`;
+    if (controllerName.length > MAX_STATEFUL_SET_NAME) {
+      const room = MAX_STATEFUL_SET_NAME - '-controller'.length;
+      const hint = name ? `choose a name of at most ${room} characters` : `shorten the ids ${pathIds(this).join(', ')} or set a name of at most ${room} characters`;
+      throw problem.error('name', `'${brokers.name}' leaves no room for the dedicated controllers' StatefulSet '${controllerName}' (${controllerName.length} characters; at most ${MAX_STATEFUL_SET_NAME}): ${hint}`);
+    }
+    return WorkloadIdentity.of(this, { kind: 'KafkaCluster', name: controllerName, clusterDomain });
+  }
+
+  /**
+   * The dedicated controller quorum: its own StatefulSet, headless Service,
+   * claim, PDB that keeps a majority, and NetworkPolicy that admits the other
+   * controllers and the brokers on the controller port.
+   */
+  private addControllers(problem: Problem, props: KafkaClusterProps, o: {
+    identity: WorkloadIdentity; instance: string; ports: KafkaPorts; clusterDomain: string; placement: PlacementProps;
+  }): StatefulWorkload {
+    const n = this.controllers;
+    const resources = props.controllerResources ?? Resources.small();
+    const heap = Math.floor(resources.memoryLimitMebibytes / 2);
+    if (!(heap >= 128)) {
+      throw problem.error('controllerResources', `leave a controller heap of ${heap}Mi (half the memory limit of ${resources.memoryLimitMebibytes}Mi); give at least 256Mi of memory`);
+    }
+    const controllers = new StatefulWorkload(this, 'Controller', {
+      kind: 'KafkaCluster',
+      appName: 'kafka',
+      component: 'controller',
+      instance: o.instance,
+      version: imageTag(this.image),
+      name: o.identity.name,
+      replicas: n,
+      resources,
+      runAs: props.runAs ?? { uid: 1000, gid: 1000 },
+      placement: o.placement,
+      clusterDomain: o.clusterDomain,
+      // a quorum forms only once a majority runs: start every voter at once
+      podManagementPolicy: PodManagementPolicy.PARALLEL,
+      terminationGracePeriod: Duration.seconds(60),
+      // keep a majority of voters: 3 -> 1 down, 5 -> 2; a single controller cannot keep a quorum anyway
+      disruptionBudget: { maxUnavailable: n === 1 ? 1 : Math.floor((n - 1) / 2) },
+      volumes: [
+        { name: 'data', storage: props.controllerStorage ?? Storage.persistent({ size: Size.gibibytes(10) }) },
+        { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(16) }) },
+        { name: 'logs', storage: Storage.ephemeral({ sizeLimit: Size.gibibytes(1) }) },
+        { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(256) }) },
+      ],
+      configFiles: [
+        { path: `${CONF_DIR}/server.properties`, content: this.serverProperties },
+        {
+          path: `${CONF_DIR}/kafka-start.sh`,
+          executable: true,
+          content: renderKafkaStartScript({
+            mode: KafkaMode.KRAFT,
+            role: 'controller',
+            ports: o.ports,
+            baseConfig: `${CONF_DIR}/server.properties`,
+            runtimeConfig: `${RUN_DIR}/server.properties`,
+            logDir: LOG_DIR,
+            headlessServiceName: o.identity.headlessServiceName,
+            clusterDomain: o.clusterDomain,
+            replicas: n,
+            controllers: n,
+            nodeIdOffset: KAFKA_CONTROLLER_NODE_ID_OFFSET,
+            clusterId: this.clusterId,
+          }),
+        },
+      ],
+      containers: [{
+        name: 'kafka',
+        image: this.image,
+        command: ['bash', `${CONF_DIR}/kafka-start.sh`],
+        env: [
+          { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          { name: 'KAFKA_HOME', value: '/opt/kafka' },
+          { name: 'KAFKA_HEAP_OPTS', value: `-Xms${heap}m -Xmx${heap}m` },
+          { name: 'LOG_DIR', value: '/var/log/kafka' },
+        ],
+        ports: [{ name: 'controller', port: o.ports.controller, role: PortRole.PEER }],
+        mounts: [
+          { volume: 'data', path: DATA_DIR },
+          { volume: 'run', path: RUN_DIR },
+          { volume: 'logs', path: '/var/log/kafka' },
+          { volume: 'tmp', path: '/tmp' },
+        ],
+        // one listener: readiness and liveness both connect to it, liveness far more patiently
+        startupProbe: Probe.tcp('controller', { period: Duration.seconds(10), failureThreshold: 30 }),
+        readinessProbe: Probe.tcp('controller', { period: Duration.seconds(10), failureThreshold: 3 }),
+        livenessProbe: Probe.tcp('controller', { period: Duration.seconds(30), timeout: Duration.seconds(10), failureThreshold: 6 }),
+      }],
+    });
+    // brokers fetch metadata from and heartbeat to the controllers; controllers never connect to brokers
+    controllers.allowClients({ podSelector: { matchLabels: this.workload.selectorLabels } }, ['controller']);
+    return controllers;
+  }
 }

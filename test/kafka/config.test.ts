@@ -38,7 +38,7 @@ function runStart(o: Partial<KafkaStartOptions>, hostname: string, formatted = f
     fs.writeFileSync(path.join(dir, 'base.properties'), 'log.dirs=x\n');
     const options: KafkaStartOptions = {
       mode: 'kraft', ports: PORTS, baseConfig: path.join(dir, 'base.properties'), runtimeConfig: path.join(dir, 'run', 'server.properties'),
-      logDir, headlessServiceName: 'k-headless', clusterDomain: 'cluster.local', brokers: 4, controllers: 3, clusterId: 'GJHPMqWz0VX9BDyUZ_jmlg', ...o,
+      logDir, headlessServiceName: 'k-headless', clusterDomain: 'cluster.local', replicas: 4, controllers: 3, clusterId: 'GJHPMqWz0VX9BDyUZ_jmlg', ...o,
     };
     fs.writeFileSync(path.join(dir, 'start.sh'), renderKafkaStartScript(options));
     const r = spawnSync('bash', [path.join(dir, 'start.sh')], {
@@ -78,6 +78,13 @@ describe('server.properties', () => {
     expect(p['zookeeper.connect']).toBe('zk-0:2181,zk-1:2181/kafka');
     expect(p['controller.quorum.voters']).toBeUndefined();
     expect(p['listener.security.protocol.map']).toBe('CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT');
+  });
+
+  test('KRaft with dedicated controllers: the voters are the controllers, with their own node ids', () => {
+    const voters = [0, 1, 2].map((i) => `${1000 + i}@k-controller-${i}.k-controller-headless.ns.svc.cluster.local`);
+    const p = props(renderServerProperties({ ...KRAFT, voters }));
+    expect(p['controller.quorum.voters']).toBe(voters.map((v) => `${v}:9093`).join(','));
+    expect(p['controller.listener.names']).toBe('CONTROLLER');
   });
 
   test('is exactly this file for the default KRaft cluster', () => {
@@ -121,6 +128,41 @@ describe('start script', () => {
     expect(p['process.roles']).toBeUndefined();
     expect(p['advertised.listeners']).toBe('CLIENT://k-2.k-headless.ns.svc.cluster.local:9092,INTERNAL://k-2.k-headless.ns.svc.cluster.local:9091');
     expect(r.out).not.toContain('kafka-storage.sh');
+  });
+
+  test('a dedicated controller: node.id past the broker ids, the controller role and listener only, nothing advertised', () => {
+    // GIVEN the script of a 3-voter dedicated controller StatefulSet
+    const controller = { role: 'controller', replicas: 3, controllers: 3, nodeIdOffset: 1000 };
+    // WHEN pod 2 starts
+    const r = runStart(controller, 'k-controller-2');
+    // THEN
+    expect(r.status).toBe(0);
+    const p = props(r.rendered);
+    expect(p).toMatchObject({ 'node.id': '1002', 'process.roles': 'controller', 'listeners': 'CONTROLLER://:9093' });
+    expect(p['advertised.listeners']).toBeUndefined();
+    expect(r.out).toContain('--cluster-id GJHPMqWz0VX9BDyUZ_jmlg --ignore-formatted');
+    expect(r.out).toContain('starting Kafka controller 2 as k-controller-2.k-headless.ns.svc.cluster.local');
+  });
+
+  test('a dedicated controller formats its storage only once and refuses an ordinal outside its quorum', () => {
+    const controller = { role: 'controller', replicas: 3, controllers: 3, nodeIdOffset: 1000 };
+    expect(runStart(controller, 'k-controller-0', true).out).not.toContain('kafka-storage.sh');
+    const outside = runStart(controller, 'k-controller-3');
+    expect(outside.status).not.toBe(0);
+    expect(outside.out).toContain('cannot derive a controller ordinal below 3');
+  });
+
+  test('a broker beside dedicated controllers runs the broker role only on every ordinal, with node.id = ordinal', () => {
+    for (const host of ['k-0', 'k-3']) {
+      // WHEN a broker of a cluster without combined controllers starts
+      const r = runStart({ controllers: 0 }, host);
+      // THEN
+      expect(r.status).toBe(0);
+      const p = props(r.rendered);
+      expect(p).toMatchObject({ 'node.id': host.slice(2), 'process.roles': 'broker', 'listeners': 'CLIENT://:9092,INTERNAL://:9091' });
+      expect(p['advertised.listeners']).toBe(`CLIENT://${host}.k-headless.ns.svc.cluster.local:9092,INTERNAL://${host}.k-headless.ns.svc.cluster.local:9091`);
+      expect(r.out).toContain('kafka-storage.sh format');
+    }
   });
 
   test('refuses a hostname without an ordinal or outside the cluster', () => {

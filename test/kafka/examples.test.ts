@@ -21,11 +21,17 @@ describe('streaming examples', () => {
     expect(only(objects, 'StorageClass').provisioner).toBe('rook-ceph.rbd.csi.ceph.com');
   });
 
-  test('kafka-kraft: KRaft on Kafka 4 with three voters', () => {
+  test('kafka-kraft: Kafka 4 brokers beside a quorum of three dedicated KRaft controllers', () => {
+    // GIVEN the example WHEN synthesized
     const chart = new KafkaKraftChart(Testing.app(), 'kafka-kraft', { namespace: 'kafka' });
     const objects = synthValid(chart);
-    const props = only(objects, 'ConfigMap').data['server.properties'];
-    expect(props).toContain('controller.quorum.voters=0@kafka-kraft-kafka-0.kafka-kraft-kafka-headless.kafka.svc.cluster.local:9093,');
-    expect(only(objects, 'StatefulSet').spec.template.spec.containers[0].image).toMatch(/^apache\/kafka:4\./);
+    // THEN the brokers vote through the controllers' pod FQDNs
+    const props = only(objects, 'ConfigMap', 'kafka-kraft-kafka-config').data['server.properties'];
+    expect(props).toContain('controller.quorum.voters=1000@kafka-kraft-kafka-controller-0.kafka-kraft-kafka-controller-headless.kafka.svc.cluster.local:9093,');
+    expect(only(objects, 'StatefulSet', 'kafka-kraft-kafka').spec.template.spec.containers[0].image).toMatch(/^apache\/kafka:4\./);
+    const controllers = only(objects, 'StatefulSet', 'kafka-kraft-kafka-controller').spec;
+    expect(controllers.replicas).toBe(3);
+    expect(controllers.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'fast-ssd', resources: { requests: { storage: '10Gi' } } });
+    expect(only(objects, 'PodDisruptionBudget', 'kafka-kraft-kafka-controller').spec.maxUnavailable).toBe(1);
   });
 });

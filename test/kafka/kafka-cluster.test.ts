@@ -1,5 +1,5 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { KafkaCluster, KafkaClusterProps, KafkaMode, ZooKeeperEnsemble } from '../../src';
+import { KafkaCluster, KafkaClusterProps, KafkaControllerMode, KafkaMode, Resources, Storage, ZooKeeperEnsemble } from '../../src';
 import { only, synthValid } from '../support/manifest';
 
 function chart(): Chart {
@@ -133,6 +133,138 @@ describe('KafkaCluster', () => {
     expect(props).toContain('4@streaming-kafka-4.streaming-kafka-headless.streaming.svc.cluster.local:9093\n');
   });
 
+  describe('KRaft with dedicated controllers', () => {
+    const DEDICATED = { controllerMode: KafkaControllerMode.DEDICATED };
+    const controllerFqdn = (i: number) => `streaming-kafka-controller-${i}.streaming-kafka-controller-headless.streaming.svc.cluster.local`;
+
+    test('adds a controller StatefulSet with its own Services, budget, policy and config, and passes every check', () => {
+      // GIVEN
+      const c = chart();
+      new KafkaCluster(c, 'kafka', DEDICATED);
+      // WHEN
+      const objects = synthValid(c);
+      // THEN brokers as before, plus a controller unit without a client Service
+      expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+        'ConfigMap/streaming-kafka-config', 'ConfigMap/streaming-kafka-controller-config',
+        'NetworkPolicy/streaming-kafka', 'NetworkPolicy/streaming-kafka-controller',
+        'PodDisruptionBudget/streaming-kafka', 'PodDisruptionBudget/streaming-kafka-controller',
+        'Service/streaming-kafka', 'Service/streaming-kafka-controller-headless', 'Service/streaming-kafka-headless',
+        'ServiceAccount/streaming-kafka', 'ServiceAccount/streaming-kafka-controller',
+        'StatefulSet/streaming-kafka', 'StatefulSet/streaming-kafka-controller',
+      ]);
+      expect(objects).toMatchSnapshot();
+    });
+
+    test('exposes the mode, the quorum size and the controller unit; combined clusters have none', () => {
+      const k = new KafkaCluster(chart(), 'kafka', DEDICATED);
+      expect(k.controllerMode).toBe(KafkaControllerMode.DEDICATED);
+      expect(k.controllers).toBe(3);
+      expect(k.controllerWorkload?.statefulSet.name).toBe('streaming-kafka-controller');
+      expect(k.controllerWorkload?.podFqdn(2)).toBe(controllerFqdn(2));
+      expect(k.statefulSet.name).toBe('streaming-kafka');
+      const combined = new KafkaCluster(chart(), 'kafka');
+      expect(combined.controllerMode).toBe(KafkaControllerMode.COMBINED);
+      expect(combined.controllerWorkload).toBeUndefined();
+    });
+
+    test('controllers run process.roles=controller with node ids from 1000; brokers run the broker role with node.id = ordinal', () => {
+      const c = chart();
+      new KafkaCluster(c, 'kafka', DEDICATED);
+      const objects = synthValid(c);
+      const controllerScript = files(objects, 'streaming-kafka-controller-config')['kafka-start.sh'];
+      expect(controllerScript).toContain('echo "node.id=$(( ordinal + 1000 ))"\n  echo "process.roles=controller"\n  echo "listeners=CONTROLLER://:9093"\n');
+      expect(controllerScript).not.toContain('advertised.listeners');
+      expect(controllerScript).toContain('(( ordinal >= 3 ))');
+      const brokerScript = files(objects)['kafka-start.sh'];
+      expect(brokerScript).toContain('echo "node.id=${ordinal}"\n  echo "process.roles=broker"\n  echo "listeners=CLIENT://:9092,INTERNAL://:9091"\n');
+      expect(brokerScript).not.toContain('controller');
+      expect(brokerScript).toContain('echo "advertised.listeners=CLIENT://${fqdn}:9092,INTERNAL://${fqdn}:9091"');
+    });
+
+    test('brokers and controllers share server.properties whose voters are the controller pods', () => {
+      const c = chart();
+      const k = new KafkaCluster(c, 'kafka', DEDICATED);
+      const objects = synthValid(c);
+      const voters = `controller.quorum.voters=${[0, 1, 2].map((i) => `${1000 + i}@${controllerFqdn(i)}:9093`).join(',')}\n`;
+      expect(files(objects)['server.properties']).toContain(voters);
+      expect(files(objects, 'streaming-kafka-controller-config')['server.properties']).toBe(k.serverProperties);
+      // the same cluster id formats both
+      expect(files(objects, 'streaming-kafka-controller-config')['kafka-start.sh']).toContain(`--cluster-id "${k.clusterId}"`);
+    });
+
+    test('the quorum size is independent of the broker count', () => {
+      const c = chart();
+      const k = new KafkaCluster(c, 'kafka', { ...DEDICATED, brokers: 1, controllers: 5 });
+      const objects = synthValid(c);
+      expect(k.controllers).toBe(5);
+      expect(only(objects, 'StatefulSet', 'streaming-kafka-controller').spec.replicas).toBe(5);
+      expect(only(objects, 'StatefulSet', 'streaming-kafka').spec.replicas).toBe(1);
+      expect(files(objects)['server.properties']).toContain(`1004@${controllerFqdn(4)}:9093\n`);
+    });
+
+    test.each([[1, 1], [3, 1], [5, 2], [7, 3]])('%i controllers: the budget keeps a majority (maxUnavailable %i); brokers keep 1', (n, maxUnavailable) => {
+      const c = chart();
+      new KafkaCluster(c, 'kafka', { ...DEDICATED, controllers: n });
+      const objects = synthValid(c);
+      expect(only(objects, 'PodDisruptionBudget', 'streaming-kafka-controller').spec.maxUnavailable).toBe(maxUnavailable);
+      expect(only(objects, 'PodDisruptionBudget', 'streaming-kafka').spec.maxUnavailable).toBe(1);
+    });
+
+    test('NetworkPolicies: controllers admit each other and the brokers on the controller port; brokers expose no controller port', () => {
+      const c = chart();
+      const k = new KafkaCluster(c, 'kafka', DEDICATED);
+      const objects = synthValid(c);
+      const controllerSelector = k.controllerWorkload!.selectorLabels;
+      expect(controllerSelector).toEqual({ 'app.kubernetes.io/name': 'kafka', 'app.kubernetes.io/instance': 'streaming-kafka', 'app.kubernetes.io/component': 'controller' });
+      const controllerPolicy = only(objects, 'NetworkPolicy', 'streaming-kafka-controller').spec;
+      expect(controllerPolicy.podSelector).toEqual({ matchLabels: controllerSelector });
+      expect(controllerPolicy.ingress).toEqual([
+        { from: [{ podSelector: { matchLabels: controllerSelector } }], ports: [{ port: 'controller', protocol: 'TCP' }] },
+        { from: [{ podSelector: { matchLabels: k.selectorLabels } }], ports: [{ port: 'controller', protocol: 'TCP' }] },
+      ]);
+      const brokerPolicy = only(objects, 'NetworkPolicy', 'streaming-kafka').spec.ingress;
+      expect(JSON.stringify(brokerPolicy)).not.toContain('controller');
+      const broker = only(objects, 'StatefulSet', 'streaming-kafka').spec.template.spec.containers[0];
+      expect(broker.ports.map((p: any) => p.name)).toEqual(['client', 'internal']);
+    });
+
+    test('controllers: own claim, small resources and heap, parallel start, probes on the controller port that differ', () => {
+      const c = chart();
+      new KafkaCluster(c, 'kafka', DEDICATED);
+      const objects = synthValid(c);
+      const sts = only(objects, 'StatefulSet', 'streaming-kafka-controller').spec;
+      expect(sts.serviceName).toBe('streaming-kafka-controller-headless');
+      expect(sts.podManagementPolicy).toBe('Parallel');
+      expect(sts.volumeClaimTemplates.map((t: any) => [t.metadata.name, t.spec.resources.requests.storage])).toEqual([['data', '10Gi']]);
+      const pod = sts.template.spec;
+      expect(pod.terminationGracePeriodSeconds).toBe(60);
+      const kafka = pod.containers[0];
+      expect(kafka.image).toBe('apache/kafka:4.1.0');
+      expect(kafka.resources.limits.memory).toBe('1024Mi');
+      expect(kafka.env).toContainEqual({ name: 'KAFKA_HEAP_OPTS', value: '-Xms512m -Xmx512m' });
+      expect(kafka.ports).toEqual([{ name: 'controller', containerPort: 9093, protocol: 'TCP' }]);
+      expect(kafka.readinessProbe.tcpSocket.port).toBe('controller');
+      expect(kafka.livenessProbe.tcpSocket.port).toBe('controller');
+      expect(kafka.livenessProbe.failureThreshold * kafka.livenessProbe.periodSeconds).toBeGreaterThan(kafka.readinessProbe.failureThreshold * kafka.readinessProbe.periodSeconds);
+      expect(only(objects, 'Service', 'streaming-kafka-controller-headless').spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
+    });
+
+    test('controllerResources and controllerStorage size the controllers, not the brokers', () => {
+      const c = chart();
+      new KafkaCluster(c, 'kafka', {
+        ...DEDICATED,
+        controllerResources: Resources.of({ cpuMillis: 500, memory: Size.gibibytes(2) }),
+        controllerStorage: Storage.persistent({ size: Size.gibibytes(20), storageClassName: 'fast-ssd' }),
+      });
+      const objects = synthValid(c);
+      const controllers = only(objects, 'StatefulSet', 'streaming-kafka-controller').spec;
+      expect(controllers.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'fast-ssd', resources: { requests: { storage: '20Gi' } } });
+      expect(controllers.template.spec.containers[0].env).toContainEqual({ name: 'KAFKA_HEAP_OPTS', value: '-Xms1024m -Xmx1024m' });
+      const brokers = only(objects, 'StatefulSet', 'streaming-kafka').spec;
+      expect(brokers.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('50Gi');
+    });
+  });
+
   describe('bad input fails at construction with the construct, the property and what is allowed', () => {
     const cases: [string, KafkaClusterProps, string][] = [
       ['no brokers', { brokers: 0 }, "KafkaCluster 'streaming/kafka': brokers must be an integer >= 1, got 0"],
@@ -153,6 +285,19 @@ describe('KafkaCluster', () => {
       ['a chroot without ZooKeeper', { zookeeperChroot: '/kafka' }, "zookeeperChroot applies only with 'zookeeper'"],
       ['ZooKeeper affinity without ZooKeeper', { preferZooKeeperNodes: true }, "preferZooKeeperNodes needs 'zookeeper'"],
       ['a latest image', { image: 'apache/kafka:latest' }, "container 'kafka' image 'apache/kafka:latest' uses 'latest'"],
+      ['an even dedicated controller quorum', { controllerMode: KafkaControllerMode.DEDICATED, controllers: 4 },
+        "KafkaCluster 'streaming/kafka': controllers must be odd for a controller quorum, got 4"],
+      ['no dedicated controllers', { controllerMode: KafkaControllerMode.DEDICATED, controllers: 0 }, 'controllers must be an integer >= 1, got 0'],
+      ['controllerResources without dedicated controllers', { controllerResources: Resources.small() },
+        "KafkaCluster 'streaming/kafka': controllerResources applies only with controllerMode: KafkaControllerMode.DEDICATED"],
+      ['controllerStorage with combined controllers', { controllerMode: KafkaControllerMode.COMBINED, controllerStorage: Storage.ephemeral() },
+        'controllerStorage applies only with controllerMode: KafkaControllerMode.DEDICATED'],
+      ['controllers too small for a heap', { controllerMode: KafkaControllerMode.DEDICATED, controllerResources: Resources.of({ cpuMillis: 100, memory: Size.mebibytes(200) }) },
+        "KafkaCluster 'streaming/kafka': controllerResources leave a controller heap of 100Mi (half the memory limit of 200Mi); give at least 256Mi of memory"],
+      ['more brokers than the controller node ids leave room for', { controllerMode: KafkaControllerMode.DEDICATED, brokers: 1001, replicationFactor: 3 },
+        'brokers must be at most 1000 with dedicated controllers, got 1001: controllers take node ids from 1000'],
+      ['a name that leaves no room for the controllers', { controllerMode: KafkaControllerMode.DEDICATED, name: 'a'.repeat(42) },
+        `name '${'a'.repeat(42)}' leaves no room for the dedicated controllers' StatefulSet '${'a'.repeat(42)}-controller' (53 characters; at most 52): choose a name of at most 41 characters`],
     ];
     test.each(cases)('%s', (_name, props, message) => {
       expect(() => new KafkaCluster(chart(), 'kafka', props)).toThrow(message);
@@ -163,6 +308,25 @@ describe('KafkaCluster', () => {
       const zk = new ZooKeeperEnsemble(c, 'zk');
       expect(() => new KafkaCluster(c, 'kafka', { zookeeper: zk, image: 'apache/kafka:4.1.0' }))
         .toThrow("KafkaCluster 'streaming/kafka': image 'apache/kafka:4.1.0' is Kafka 4.1, which cannot use ZooKeeper (support was removed in 4.0)");
+    });
+
+    test('dedicated controllers on ZooKeeper', () => {
+      // GIVEN an ensemble
+      const c = chart();
+      const zk = new ZooKeeperEnsemble(c, 'zk');
+      // WHEN a ZooKeeper-mode cluster asks for dedicated controllers THEN it throws, naming the prop
+      expect(() => new KafkaCluster(c, 'kafka', { zookeeper: zk, controllerMode: KafkaControllerMode.DEDICATED }))
+        .toThrow("KafkaCluster 'streaming/kafka': controllerMode applies to KRaft only; a cluster on ZooKeeper has no controllers and no cluster id");
+      expect(() => new KafkaCluster(c, 'b', { zookeeper: zk, controllerStorage: Storage.ephemeral() })).toThrow('controllerStorage applies to KRaft only');
+    });
+
+    test('a default name that leaves no room for the controllers names the ids to shorten', () => {
+      const c = chart();
+      const id = 'k'.repeat(41 - 'streaming-'.length + 1);
+      expect(() => new KafkaCluster(c, id, { controllerMode: KafkaControllerMode.DEDICATED }))
+        .toThrow(`name 'streaming-${id}' leaves no room for the dedicated controllers' StatefulSet 'streaming-${id}-controller' (53 characters; at most 52): shorten the ids 'streaming', '${id}' or set a name of at most 41 characters`);
+      // one character less fits
+      synthValid(((ch) => (new KafkaCluster(ch, id.slice(1), { controllerMode: KafkaControllerMode.DEDICATED }), ch))(chart()));
     });
 
     test('KRaft-only props on ZooKeeper, and a bad chroot', () => {
