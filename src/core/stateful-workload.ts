@@ -227,6 +227,20 @@ export interface DisruptionBudget {
   readonly unhealthyPodEvictionPolicy?: UnhealthyPodEvictionPolicy;
 }
 
+/** Disruption budgets derived from what a system must keep running. */
+export class Budgets {
+  /**
+   * For a voting quorum of `members`: at most `floor((members - 1) / 2)` down
+   * at once, so a majority always remains (3 -> 1, 5 -> 2). A single member
+   * has no quorum to keep; its budget allows 1 so that node drains proceed.
+   */
+  public static quorum(members: number): DisruptionBudget {
+    return { maxUnavailable: members <= 1 ? 1 : Math.floor((members - 1) / 2) };
+  }
+
+  private constructor() {}
+}
+
 /** A ClusterIP Service in front of some pods of the workload. */
 export interface ClientServiceOptions {
   /**

@@ -7,7 +7,7 @@ import { Probe } from '../core/probes';
 import { k8s } from '../core/private/k8s';
 import { Resources } from '../core/resources';
 import { RunAs } from '../core/security';
-import { PodManagementPolicy, PortRole, StatefulWorkload } from '../core/stateful-workload';
+import { Budgets, PodManagementPolicy, PortRole, StatefulWorkload, WorkloadVolume } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
 import { imageTag, WorkloadIdentity } from '../core/identity';
 import { ZooKeeperEnsemble } from '../zookeeper/zookeeper-ensemble';
@@ -375,12 +375,7 @@ export class KafkaCluster extends StatefulSystem {
       allowClientsFrom: props.allowClientsFrom,
       terminationGracePeriod: props.terminationGracePeriod ?? Duration.seconds(300),
       disruptionBudget: { maxUnavailable: 1 },
-      volumes: [
-        { name: 'data', storage: props.storage ?? Storage.persistent({ size: Size.gibibytes(50) }) },
-        { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(16) }) },
-        { name: 'logs', storage: Storage.ephemeral({ sizeLimit: Size.gibibytes(1) }) },
-        { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(256) }) },
-      ],
+      volumes: kafkaVolumes(props.storage ?? Storage.persistent({ size: Size.gibibytes(50) })),
       configFiles: [
         { path: `${CONF_DIR}/server.properties`, content: this.serverProperties },
         {
@@ -404,12 +399,7 @@ export class KafkaCluster extends StatefulSystem {
         name: 'kafka',
         image: this.image,
         command: ['bash', `${CONF_DIR}/kafka-start.sh`],
-        env: [
-          { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-          { name: 'KAFKA_HOME', value: '/opt/kafka' },
-          { name: 'KAFKA_HEAP_OPTS', value: `-Xms${this.heapMebibytes}m -Xmx${this.heapMebibytes}m` },
-          { name: 'LOG_DIR', value: '/var/log/kafka' },
-        ],
+        env: kafkaEnv(this.heapMebibytes),
         ports: [
           { name: 'client', port: ports.client, role: PortRole.CLIENT },
           { name: 'internal', port: ports.internal, role: PortRole.PEER },
@@ -490,13 +480,8 @@ export class KafkaCluster extends StatefulSystem {
       podManagementPolicy: PodManagementPolicy.PARALLEL,
       terminationGracePeriod: Duration.seconds(60),
       // keep a majority of voters: 3 -> 1 down, 5 -> 2; a single controller cannot keep a quorum anyway
-      disruptionBudget: { maxUnavailable: n === 1 ? 1 : Math.floor((n - 1) / 2) },
-      volumes: [
-        { name: 'data', storage: props.controllerStorage ?? Storage.persistent({ size: Size.gibibytes(10) }) },
-        { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(16) }) },
-        { name: 'logs', storage: Storage.ephemeral({ sizeLimit: Size.gibibytes(1) }) },
-        { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(256) }) },
-      ],
+      disruptionBudget: Budgets.quorum(n),
+      volumes: kafkaVolumes(props.controllerStorage ?? Storage.persistent({ size: Size.gibibytes(10) })),
       configFiles: [
         { path: `${CONF_DIR}/server.properties`, content: this.serverProperties },
         {
@@ -522,12 +507,7 @@ export class KafkaCluster extends StatefulSystem {
         name: 'kafka',
         image: this.image,
         command: ['bash', `${CONF_DIR}/kafka-start.sh`],
-        env: [
-          { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-          { name: 'KAFKA_HOME', value: '/opt/kafka' },
-          { name: 'KAFKA_HEAP_OPTS', value: `-Xms${heap}m -Xmx${heap}m` },
-          { name: 'LOG_DIR', value: '/var/log/kafka' },
-        ],
+        env: kafkaEnv(heap),
         ports: [{ name: 'controller', port: o.ports.controller, role: PortRole.PEER }],
         mounts: [
           { volume: 'data', path: DATA_DIR },
@@ -545,4 +525,24 @@ export class KafkaCluster extends StatefulSystem {
     controllers.allowClients({ podSelector: { matchLabels: this.workload.selectorLabels } }, ['controller']);
     return controllers;
   }
+}
+
+/** The volumes of every Kafka pod: its data claim, plus writable runtime, log and tmp dirs (the root filesystem is read-only). */
+function kafkaVolumes(data: Storage): WorkloadVolume[] {
+  return [
+    { name: 'data', storage: data },
+    { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(16) }) },
+    { name: 'logs', storage: Storage.ephemeral({ sizeLimit: Size.gibibytes(1) }) },
+    { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(256) }) },
+  ];
+}
+
+/** The env of every Kafka container: namespace for the advertised FQDN, the image's home, heap and log dir. */
+function kafkaEnv(heapMebibytes: number): k8s.EnvVar[] {
+  return [
+    { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    { name: 'KAFKA_HOME', value: '/opt/kafka' },
+    { name: 'KAFKA_HEAP_OPTS', value: `-Xms${heapMebibytes}m -Xmx${heapMebibytes}m` },
+    { name: 'LOG_DIR', value: '/var/log/kafka' },
+  ];
 }

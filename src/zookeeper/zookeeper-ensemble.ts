@@ -7,7 +7,7 @@ import { Probe } from '../core/probes';
 import { k8s } from '../core/private/k8s';
 import { Resources } from '../core/resources';
 import { RunAs } from '../core/security';
-import { PortRole, StatefulWorkload, WorkloadMount, WorkloadPort, WorkloadVolume } from '../core/stateful-workload';
+import { Budgets, PortRole, StatefulWorkload, WorkloadMount, WorkloadPort, WorkloadVolume } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
 import { imageTag, WorkloadIdentity } from '../core/identity';
 import {
@@ -284,7 +284,7 @@ export class ZooKeeperEnsemble extends StatefulSystem {
       allowClientsFrom: props.allowClientsFrom,
       terminationGracePeriod: props.terminationGracePeriod ?? Duration.seconds(60),
       // a standalone member cannot keep a quorum: let drains proceed
-      disruptionBudget: { maxUnavailable: replicas === 1 ? 1 : Math.floor((replicas - 1) / 2) },
+      disruptionBudget: Budgets.quorum(replicas),
       volumes,
       configFiles: files((i) => identity.podFqdn(i)),
       containers: [{

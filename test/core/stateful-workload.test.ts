@@ -1,6 +1,6 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import {
-  AntiAffinity, ClaimRetention, PodManagementPolicy, PortRole, Probe, Resources,
+  AntiAffinity, Budgets, ClaimRetention, PodManagementPolicy, PortRole, Probe, Resources,
   StatefulWorkload, StatefulWorkloadProps, Storage, StorageClass, UnhealthyPodEvictionPolicy, UpdateStrategy,
 } from '../../src';
 import { only, synthValid } from '../support/manifest';
@@ -120,6 +120,10 @@ describe('StatefulWorkload', () => {
     expect(only(objects, 'PodDisruptionBudget', 'test-a').spec.maxUnavailable).toBe(1);
     expect(only(objects, 'PodDisruptionBudget', 'test-b').spec).toMatchObject({ maxUnavailable: 2, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
     expect(only(objects, 'PodDisruptionBudget', 'test-c').spec.minAvailable).toBe(2);
+  });
+
+  test('a quorum budget keeps a majority: 1 -> 1, 3 -> 1, 5 -> 2, 7 -> 3', () => {
+    expect([1, 3, 5, 7].map((n) => Budgets.quorum(n).maxUnavailable)).toEqual([1, 1, 2, 3]);
   });
 
   test('the NetworkPolicy admits peers on peer ports, clients on client ports and any namespace on metrics', () => {
