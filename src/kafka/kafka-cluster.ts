@@ -7,7 +7,7 @@ import { Probe } from '../core/probes';
 import { k8s } from '../core/private/k8s';
 import { Resources } from '../core/resources';
 import { RunAs } from '../core/security';
-import { Budgets, PodManagementPolicy, PortRole, StatefulWorkload, WorkloadVolume } from '../core/stateful-workload';
+import { Budgets, PodManagementPolicy, PortRole, StatefulWorkload, WorkloadMount, WorkloadVolume } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
 import { imageTag, WorkloadIdentity } from '../core/identity';
 import { ZooKeeperEnsemble } from '../zookeeper/zookeeper-ensemble';
@@ -405,12 +405,7 @@ export class KafkaCluster extends StatefulSystem {
           { name: 'internal', port: ports.internal, role: PortRole.PEER },
           ...(kraft && !dedicated ? [{ name: 'controller', port: ports.controller, role: PortRole.PEER }] : []),
         ],
-        mounts: [
-          { volume: 'data', path: DATA_DIR },
-          { volume: 'run', path: RUN_DIR },
-          { volume: 'logs', path: '/var/log/kafka' },
-          { volume: 'tmp', path: '/tmp' },
-        ],
+        mounts: KAFKA_MOUNTS,
         // a broker with many partitions takes minutes to load its logs
         startupProbe: Probe.tcp('client', { period: Duration.seconds(10), failureThreshold: 60 }),
         readinessProbe: Probe.tcp('client', { period: Duration.seconds(10), failureThreshold: 3 }),
@@ -509,12 +504,7 @@ export class KafkaCluster extends StatefulSystem {
         command: ['bash', `${CONF_DIR}/kafka-start.sh`],
         env: kafkaEnv(heap),
         ports: [{ name: 'controller', port: o.ports.controller, role: PortRole.PEER }],
-        mounts: [
-          { volume: 'data', path: DATA_DIR },
-          { volume: 'run', path: RUN_DIR },
-          { volume: 'logs', path: '/var/log/kafka' },
-          { volume: 'tmp', path: '/tmp' },
-        ],
+        mounts: KAFKA_MOUNTS,
         // one listener: readiness and liveness both connect to it, liveness far more patiently
         startupProbe: Probe.tcp('controller', { period: Duration.seconds(10), failureThreshold: 30 }),
         readinessProbe: Probe.tcp('controller', { period: Duration.seconds(10), failureThreshold: 3 }),
@@ -526,6 +516,14 @@ export class KafkaCluster extends StatefulSystem {
     return controllers;
   }
 }
+
+/** Where every Kafka container mounts the volumes of `kafkaVolumes`. */
+const KAFKA_MOUNTS: WorkloadMount[] = [
+  { volume: 'data', path: DATA_DIR },
+  { volume: 'run', path: RUN_DIR },
+  { volume: 'logs', path: '/var/log/kafka' },
+  { volume: 'tmp', path: '/tmp' },
+];
 
 /** The volumes of every Kafka pod: its data claim, plus writable runtime, log and tmp dirs (the root filesystem is read-only). */
 function kafkaVolumes(data: Storage): WorkloadVolume[] {
