@@ -1,4 +1,5 @@
 import { App } from 'cdk8s';
+import { AppWiring } from './app-wiring';
 import { CephStorageChart } from './ceph-storage';
 import { KafkaKraftChart } from './kafka-kraft';
 import { MySqlChart } from './mysql';
@@ -6,7 +7,7 @@ import { RedisClusterChart } from './redis-cluster';
 import { WebChart } from './web';
 import { ZooKeeperKafkaChart } from './zookeeper-kafka';
 
-/** Adds one chart per example to `app`; `cdk8s synth` writes dist/<chart>.k8s.yaml for each. */
+/** Adds every example's charts to `app`; `cdk8s synth` writes dist/<chart>.k8s.yaml for each chart. */
 export function addExamples(app: App): void {
   new WebChart(app, 'web');
   new CephStorageChart(app, 'ceph-storage', { namespace: 'files' });
@@ -14,4 +15,5 @@ export function addExamples(app: App): void {
   new KafkaKraftChart(app, 'kafka-kraft', { namespace: 'kafka' });
   new MySqlChart(app, 'mysql', { namespace: 'orders' });
   new RedisClusterChart(app, 'redis-cluster', { namespace: 'cache' });
+  new AppWiring(app, 'app-wiring');
 }

@@ -6,7 +6,9 @@ import { MySqlFlavor, MySqlReplicaSet, Resources, Storage, StorageClass } from '
  * The orders database: a MySQL 8.4 primary and two replicas on Ceph RBD
  * volumes. Applications write to `db.primaryHost` and read from
  * `db.readHost`; passwords are generated in the cluster (never in this YAML)
- * into the Secret `orders-db-credentials`.
+ * into the Secret `orders-db-credentials`, which an app's kplus container in
+ * this namespace reads with `db.passwordEnv('orders_app')`; `db.allowClients(app)`
+ * admits it in the NetworkPolicy.
  */
 export class MySqlChart extends Chart {
   public readonly db: MySqlReplicaSet;

@@ -5,8 +5,8 @@ import { RedisCluster, Resources, Storage } from '../src';
 /**
  * A cache: a Redis Cluster of 3 masters with 1 replica each (6 pods) that
  * forms itself through its bootstrap Job. Clients seed from
- * `cache.seedNodes` and authenticate with the `password` key of the Secret
- * `cache-credentials`, generated in the cluster.
+ * `cache.seedNodes` and read the password with `cache.passwordEnv()` (the
+ * `password` key of the Secret `cache-credentials`, generated in the cluster).
  */
 export class RedisClusterChart extends Chart {
   public readonly cache: RedisCluster;

@@ -4,7 +4,8 @@ import { AntiAffinity, KafkaCluster, Resources, Storage, StorageClass, ZooKeeper
 
 /**
  * The seeds' streaming platform: a three-member ZooKeeper ensemble, one
- * member per node, and three Kafka 3.x brokers on it that prefer nodes
+ * member per node, scraped by Prometheus (its built-in provider and a
+ * ServiceMonitor), and three Kafka 3.x brokers on it that prefer nodes
  * running ZooKeeper, all on Ceph RBD volumes (Rook) that are retained when
  * their claims go away.
  */
@@ -19,7 +20,7 @@ export class ZooKeeperKafkaChart extends Chart {
       replicas: 3,
       storage: Storage.persistent({ size: Size.gibibytes(10), storageClass: ceph }),
       placement: { antiAffinity: AntiAffinity.hard() },
-      prometheusMetrics: true,
+      monitoring: {},
     });
     this.kafka = new KafkaCluster(this, 'kafka', {
       brokers: 3,

@@ -1,17 +1,38 @@
-export * from './core/names';
-export * from './core/storage';
-export * from './core/placement';
-export * from './core/security';
-export * from './core/resources';
-export * from './core/probes';
-export * from './core/stateful-workload';
-export * from './core/identity';
-export * from './core/system';
-export * from './zookeeper/zookeeper-ensemble';
-export * from './core/monitoring';
-export * from './core/credentials';
-export * from './kafka/kafka-cluster';
-export * from './redis/config';
-export * from './redis/redis-cluster';
-export * from './mysql/config';
-export * from './mysql/mysql-replica-set';
+// The public API: constructs, their props, choice classes and enums. Renderers,
+// constants and helpers stay internal (tests import them from their modules).
+
+// the stateful unit and what every system shares
+export { StatefulSystem, ImagePullPolicy } from './core/system';
+export type { StatefulSystemProps, MonitoringOptions } from './core/system';
+export { StatefulWorkload } from './core/stateful-workload';
+export type { StatefulWorkloadProps, ClientServiceOptions } from './core/stateful-workload';
+export { PortRole } from './core/pod-spec';
+export type { WorkloadContainer, WorkloadPort, WorkloadMount, WorkloadVolume, SecretVolume, ConfigFile } from './core/pod-spec';
+export { UpdateStrategy, PodManagementPolicy, ClaimRetention, UnhealthyPodEvictionPolicy, Budgets } from './core/policies';
+export type { DisruptionBudget } from './core/policies';
+export { WorkloadIdentity } from './core/identity';
+export type { WorkloadIdentityOptions } from './core/identity';
+export { Storage, AccessMode, StorageClass, VolumeBindingMode, ReclaimPolicy } from './core/storage';
+export type { PersistentStorageOptions, EphemeralStorageOptions, StorageClassProps, StorageClassPresetOptions, CephRbdOptions } from './core/storage';
+export { AntiAffinity } from './core/placement';
+export type { PlacementProps, PodAffinityPreference } from './core/placement';
+export { Resources } from './core/resources';
+export type { ResourcesProps } from './core/resources';
+export type { RunAs } from './core/security';
+export { Probe } from './core/probes';
+export type { ProbeTiming } from './core/probes';
+export { Credentials } from './core/credentials';
+export type { CredentialsProps } from './core/credentials';
+export { MetricsMonitor } from './core/monitoring';
+export type { MetricsMonitorProps, AlertRule } from './core/monitoring';
+export { RestrictedProfile } from './core/interop';
+
+// the systems
+export { ZooKeeperEnsemble } from './zookeeper/zookeeper-ensemble';
+export type { ZooKeeperEnsembleProps } from './zookeeper/zookeeper-ensemble';
+export { KafkaCluster, KafkaMode, KafkaControllerMode } from './kafka/kafka-cluster';
+export type { KafkaClusterProps } from './kafka/kafka-cluster';
+export { MySqlReplicaSet, MySqlFlavor } from './mysql/mysql-replica-set';
+export type { MySqlReplicaSetProps, MySqlUser } from './mysql/mysql-replica-set';
+export { RedisCluster } from './redis/redis-cluster';
+export type { RedisClusterProps } from './redis/redis-cluster';

@@ -32,4 +32,25 @@ describe('examples', () => {
     expect(nginx.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
     expect(only(objects, 'PodDisruptionBudget', 'web').spec.maxUnavailable).toBe(1);
   });
+
+  test('app-wiring: the kplus app reads the database password from the Secret and is the only client of MySQL and Kafka', () => {
+    // GIVEN the two charts of the example
+    const shop = synthValid(app.charts.find((c) => c.node.id === 'app-wiring-shop')!);
+    const data = synthValid(app.charts.find((c) => c.node.id === 'app-wiring-data')!);
+    const deployment = only(shop, 'Deployment');
+    const appPods = deployment.spec.selector.matchLabels;
+    // THEN the app gets endpoints as values and the password as a secretKeyRef, never as a value
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0].env.map((e: any) => [e.name, e]));
+    expect(env.DB_PASSWORD).toEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'app-wiring-shop-orders-db-credentials', key: 'orders_app-password' } } });
+    expect(env.DB_HOST.value).toBe('app-wiring-shop-orders-db-primary.shop.svc.cluster.local');
+    expect(env.KAFKA_BOOTSTRAP_SERVERS.value).toMatch(/^app-wiring-data-events-0\.app-wiring-data-events-headless\.data\.svc\.cluster\.local:9092,/);
+    // and each system admits the app's pods (from namespace shop) on its client port, and no one else
+    const clientRules = (objects: any[], name: string, port: string) => only(objects, 'NetworkPolicy', name).spec.ingress
+      .filter((r: any) => r.ports.some((p: any) => p.port === port));
+    const fromShop = [{ podSelector: { matchLabels: appPods }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }];
+    expect(clientRules(shop, 'app-wiring-shop-orders-db', 'mysql')).toEqual([{ from: fromShop, ports: [{ port: 'mysql', protocol: 'TCP' }] }]);
+    expect(clientRules(data, 'app-wiring-data-events', 'client')).toEqual([{ from: fromShop, ports: [{ port: 'client', protocol: 'TCP' }] }]);
+    // and the app itself runs under the restricted profile
+    expect(deployment.spec.template.spec.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
 });

@@ -1,9 +1,12 @@
 import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { OneShotJob } from './job';
+import { WorkloadIdentity } from './identity';
+import { defaultResourceName, describe, MAX_DNS_LABEL, Problem } from './names';
 import { k8s } from './private/k8s';
-import { defaultResourceName, MAX_DNS_LABEL, Problem } from './names';
 import { Resources } from './resources';
-import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
+import { Storage } from './storage';
 
 /** Annotation a generator Job carries: the name of the Secret it creates in the cluster. */
 export const GENERATES_SECRET_ANNOTATION = 'cdk8s-stateful.io/generates-secret';
@@ -38,7 +41,7 @@ export interface CredentialsProps {
   readonly randomBytes?: number;
   /**
    * Image of the generator Job; must contain `bash`, `od`, `tr` and `kubectl`.
-   * @default DEFAULT_KUBECTL_IMAGE
+   * @default 'docker.io/alpine/k8s:1.31.4'
    */
   readonly generatorImage?: string;
   /**
@@ -51,11 +54,6 @@ export interface CredentialsProps {
    * @default - `app.kubernetes.io/managed-by: cdk8s-stateful`
    */
   readonly labels?: { [key: string]: string };
-  /**
-   * Kind named in error messages (the owning system construct).
-   * @default 'Credentials'
-   */
-  readonly kind?: string;
 }
 
 /**
@@ -115,16 +113,17 @@ export class Credentials extends Construct {
   public readonly role: k8s.KubeRole | undefined;
 
   private readonly problem: Problem;
+  private secretRef: kplus.ISecret | undefined;
 
   public constructor(scope: Construct, id: string, props: CredentialsProps) {
     super(scope, id);
-    const problem = new Problem(props.kind ?? 'Credentials', props.kind ? scope : this);
+    const problem = new Problem('Credentials', this);
     this.problem = problem;
-    if (props.keys.length === 0) throw problem.error('credentials keys', 'must name at least one key');
+    if (!Array.isArray(props.keys) || props.keys.length === 0) throw problem.error('keys', 'must name at least one key');
     for (const k of props.keys) {
-      if (!SECRET_KEY.test(k) || k.length > 253) throw problem.error('credentials keys', `'${k}' is not a valid Secret key (letters, digits, '-', '_', '.')`);
+      if (!SECRET_KEY.test(k) || k.length > 253) throw problem.error('keys', `'${k}' is not a valid Secret key (letters, digits, '-', '_', '.')`);
     }
-    if (new Set(props.keys).size !== props.keys.length) throw problem.error('credentials keys', `contain duplicates: ${props.keys.join(', ')}`);
+    if (new Set(props.keys).size !== props.keys.length) throw problem.error('keys', `contain duplicates: ${props.keys.join(', ')}`);
     this.keys = [...props.keys];
 
     if (props.existingSecret !== undefined) {
@@ -137,64 +136,37 @@ export class Credentials extends Construct {
     }
 
     this.generated = true;
-    this.secretName = problem.dnsLabel('credentials secretName', props.secretName ?? defaultResourceName(this), MAX_DNS_LABEL - '-generate'.length);
-    const randomBytes = problem.integer('credentials randomBytes', props.randomBytes ?? 32, 16, 128);
-    const image = props.generatorImage ?? DEFAULT_KUBECTL_IMAGE;
-    const name = `${this.secretName}-generate`;
-    const labels = { 'app.kubernetes.io/managed-by': 'cdk8s-stateful', 'app.kubernetes.io/component': 'secret-generator', ...(props.labels ?? {}) };
-    const metadata = { name, labels };
-
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata, automountServiceAccountToken: false });
-    this.role = new k8s.KubeRole(this, 'Role', {
-      metadata,
+    this.secretName = problem.dnsLabel('secretName', props.secretName ?? defaultResourceName(this), MAX_DNS_LABEL - '-generate'.length);
+    const randomBytes = problem.integer('randomBytes', props.randomBytes ?? 32, 16, 128);
+    const generator = new OneShotJob(this, 'Generator', {
+      problem,
+      name: `${this.secretName}-generate`,
+      labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful', 'app.kubernetes.io/component': 'secret-generator', ...(props.labels ?? {}) },
+      annotations: {
+        [GENERATES_SECRET_ANNOTATION]: this.secretName,
+        [GENERATES_KEYS_ANNOTATION]: this.keys.join(','),
+      },
+      runAs: { uid: 65534, gid: 65534 },
+      ttl: props.generatorTtl ?? Duration.hours(1),
+      activeDeadline: Duration.minutes(10),
+      backoffLimit: 6,
       rules: [
         { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
         { apiGroups: [''], resources: ['secrets'], resourceNames: [this.secretName], verbs: ['get'] },
       ],
-    });
-    new k8s.KubeRoleBinding(this, 'RoleBinding', {
-      metadata,
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ kind: 'ServiceAccount', name }],
-    });
-    const runAs = { uid: 65534, gid: 65534 };
-    this.job = new k8s.KubeJob(this, 'Job', {
-      metadata: {
-        ...metadata,
-        annotations: {
-          [GENERATES_SECRET_ANNOTATION]: this.secretName,
-          [GENERATES_KEYS_ANNOTATION]: this.keys.join(','),
-        },
+      container: {
+        name: 'generate',
+        image: props.generatorImage ?? DEFAULT_KUBECTL_IMAGE,
+        command: ['/bin/bash', '-c', renderSecretGeneratorScript(this.secretName, this.keys, randomBytes)],
+        env: { HOME: kplus.EnvValue.fromValue('/tmp') },
+        resources: Resources.of({ cpuMillis: 50, memory: Size.mebibytes(128) }),
+        mounts: [{ volume: 'tmp', path: '/tmp' }],
       },
-      spec: {
-        backoffLimit: 6,
-        ttlSecondsAfterFinished: (props.generatorTtl ?? Duration.hours(1)).toSeconds(),
-        activeDeadlineSeconds: 600,
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            // the only pod of this library that talks to the API server
-            automountServiceAccountToken: true,
-            enableServiceLinks: false,
-            restartPolicy: 'OnFailure',
-            securityContext: restrictedPodSecurityContext(runAs),
-            containers: [{
-              name: 'generate',
-              image,
-              imagePullPolicy: 'IfNotPresent',
-              command: ['/bin/bash', '-c', renderSecretGeneratorScript(this.secretName, this.keys, randomBytes)],
-              env: [{ name: 'HOME', value: '/tmp' }],
-              resources: Resources.of({ cpuMillis: 50, memory: Size.mebibytes(128) })._render(),
-              securityContext: restrictedContainerSecurityContext(true),
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-              terminationMessagePolicy: 'FallbackToLogsOnError',
-            }],
-            volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } }],
-          },
-        },
-      },
+      volumes: [{ name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(16) }) }],
     });
+    this.job = generator.job;
+    this.serviceAccount = generator.serviceAccount;
+    this.role = generator.role;
   }
 
   /** True when the Secret holds `key`. */
@@ -202,9 +174,19 @@ export class Credentials extends Construct {
     return this.keys.includes(key);
   }
 
-  /** An environment variable `envName` set from `key` of the Secret. */
-  public envVar(envName: string, key: string): k8s.EnvVar {
-    return { name: envName, valueFrom: { secretKeyRef: { name: this.secretName, key: this.checkKey(key) } } };
+  /** The Secret, for cdk8s-plus (`kplus.EnvValue.fromSecretValue`, volumes). */
+  public get secret(): kplus.ISecret {
+    if (!this.secretRef) this.secretRef = kplus.Secret.fromSecretName(this, 'Ref', this.secretName);
+    return this.secretRef;
+  }
+
+  /**
+   * The value of `key` as a cdk8s-plus env value that reads the Secret, e.g.
+   * `envVariables: { DB_PASSWORD: db.credentials.envValue('app-password') }`
+   * on a kplus container. The value itself never appears in the manifest.
+   */
+  public envValue(key: string): kplus.EnvValue {
+    return kplus.EnvValue.fromSecretValue({ secret: this.secret, key: this.checkKey(key) });
   }
 
   /** The `secretKeyRef` of `key`. */
@@ -213,7 +195,34 @@ export class Credentials extends Construct {
   }
 
   private checkKey(key: string): string {
-    if (!this.hasKey(key)) throw this.problem.error('credentials', `have no key '${key}'; keys: ${this.keys.join(', ')}`);
+    if (!this.hasKey(key)) throw this.problem.error('keys', `have no key '${key}'; keys: ${this.keys.join(', ')}`);
     return key;
   }
+}
+
+/** Options of `systemCredentials`. */
+export interface SystemCredentialsOptions {
+  /** The keys the system reads. */
+  readonly keys: string[];
+  /** The user's Secret, if they bring one. */
+  readonly existingSecret?: string;
+}
+
+/**
+ * The Secret of a system: `<name>-credentials`, generated in the cluster,
+ * or the user's `existingSecret`. A generated one must leave room for its
+ * Job's name (`<name>-credentials-generate`, a DNS label); that limit is an
+ * error about `name`, which the user sets, not about an internal Secret name.
+ * @internal
+ */
+export function systemCredentials(owner: Construct, problem: Problem, identity: WorkloadIdentity, options: SystemCredentialsOptions): Credentials {
+  const existing = options.existingSecret;
+  if (existing !== undefined && typeof existing !== 'string') throw problem.error('existingSecret', `must be a Secret name, got ${describe(existing)}`);
+  const secretName = `${identity.name}-credentials`;
+  const maxSecret = MAX_DNS_LABEL - '-generate'.length;
+  if (existing === undefined && secretName.length > maxSecret) {
+    const room = maxSecret - '-credentials'.length;
+    throw problem.error('name', `'${identity.name}' is ${identity.name.length} characters; with a generated Secret at most ${room} are allowed (its generator Job '${secretName}-generate' must fit ${MAX_DNS_LABEL}): ${identity._nameHint}, or bring existingSecret`);
+  }
+  return new Credentials(owner, 'Credentials', { keys: options.keys, existingSecret: existing, secretName });
 }

@@ -5,7 +5,7 @@ import { defaultResourceName, MAX_STATEFUL_SET_NAME, pathIds, Problem } from './
 /** Options of `WorkloadIdentity.of`. */
 export interface WorkloadIdentityOptions {
   /**
-   * Kind of the owning construct, used in error messages.
+   * Kind of the owning construct, named in error messages (it never changes a name).
    * @default 'StatefulWorkload'
    */
   readonly kind?: string;
@@ -37,25 +37,46 @@ export class WorkloadIdentity {
   public static of(owner: IConstruct, options: WorkloadIdentityOptions = {}): WorkloadIdentity {
     const problem = new Problem(options.kind ?? 'StatefulWorkload', owner);
     const name = options.name ?? defaultResourceName(owner);
+    const hint = options.name ? 'choose a shorter name' : `shorten the ids ${pathIds(owner).join(', ')} or set a shorter name`;
     if (name.length > MAX_STATEFUL_SET_NAME) {
-      const hint = options.name ? 'choose a shorter name' : `shorten the ids ${pathIds(owner).join(', ')} or set a shorter name`;
       throw problem.error('name', `'${name}' is ${name.length} characters; a StatefulSet name may have at most ${MAX_STATEFUL_SET_NAME} (longer names overflow the controller-revision-hash label and no pod is ever created): ${hint}`);
     }
     problem.dnsLabel('name', name, MAX_STATEFUL_SET_NAME);
     const headless = problem.dnsLabel('headlessServiceName', options.headlessServiceName ?? `${name}-headless`);
-    return new WorkloadIdentity(name, headless, Chart.of(owner).namespace, options.clusterDomain ?? 'cluster.local');
+    const clusterDomain = options.clusterDomain ?? 'cluster.local';
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(clusterDomain)) {
+      throw problem.error('clusterDomain', `must be a DNS domain such as 'cluster.local', got '${clusterDomain}'`);
+    }
+    return new WorkloadIdentity(name, headless, Chart.of(owner).namespace, clusterDomain, problem, hint);
   }
 
-  private constructor(
-    /** The StatefulSet name. */
-    public readonly name: string,
-    /** The headless Service name. */
-    public readonly headlessServiceName: string,
-    /** The namespace (the chart's), if set. */
-    public readonly namespace: string | undefined,
-    /** The cluster DNS domain. */
-    public readonly clusterDomain: string,
-  ) {}
+  /** The StatefulSet name. */
+  public readonly name: string;
+  /** The headless Service name. */
+  public readonly headlessServiceName: string;
+  /** The namespace (the chart's), if set. */
+  public readonly namespaceName: string | undefined;
+  /** The cluster DNS domain. */
+  public readonly clusterDomain: string;
+  /**
+   * Errors about this identity name its owner.
+   * @internal
+   */
+  public readonly _problem: Problem;
+  /**
+   * How to shorten the name: which ids, or the `name` prop.
+   * @internal
+   */
+  public readonly _nameHint: string;
+
+  private constructor(name: string, headlessServiceName: string, namespaceName: string | undefined, clusterDomain: string, problem: Problem, nameHint: string) {
+    this.name = name;
+    this.headlessServiceName = headlessServiceName;
+    this.namespaceName = namespaceName;
+    this.clusterDomain = clusterDomain;
+    this._problem = problem;
+    this._nameHint = nameHint;
+  }
 
   /** `<name>-<ordinal>`. */
   public podName(ordinal: number): string {
@@ -69,13 +90,7 @@ export class WorkloadIdentity {
 
   /** `<service>.<namespace>.svc.<clusterDomain>` (namespace `default` when the chart has none). */
   public serviceFqdn(serviceName: string): string {
-    return `${serviceName}.${this.namespace ?? 'default'}.svc.${this.clusterDomain}`;
+    return `${serviceName}.${this.namespaceName ?? 'default'}.svc.${this.clusterDomain}`;
   }
 }
 
-/** The version in an image reference (`zookeeper:3.9.4` -> `3.9.4`), if it has a tag. */
-export function imageTag(image: string): string | undefined {
-  const last = image.split('@')[0].split('/').pop() ?? '';
-  const tag = last.includes(':') ? last.split(':')[1] : undefined;
-  return tag && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(tag) ? tag : undefined;
-}

@@ -1,9 +1,10 @@
-import { Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../../imports/prometheusrules-monitoring.coreos.com';
 import { ServiceMonitor } from '../../imports/servicemonitors-monitoring.coreos.com';
 import { Problem } from './names';
-import { PortRole, StatefulWorkload } from './stateful-workload';
+import { PortRole } from './pod-spec';
+import type { StatefulWorkload } from './stateful-workload';
 
 /** A Prometheus alerting rule. */
 export interface AlertRule {
@@ -15,7 +16,7 @@ export interface AlertRule {
    * How long the expression must hold before the alert fires.
    * @default Duration.minutes(5)
    */
-  readonly for?: Duration;
+  readonly pendingFor?: Duration;
   /**
    * `severity` label.
    * @default 'warning'
@@ -62,10 +63,10 @@ export interface MetricsMonitorProps {
  * every pod through the headless Service, and optionally a PrometheusRule.
  */
 export class MetricsMonitor extends Construct {
-  /** The ServiceMonitor. */
-  public readonly serviceMonitor: ServiceMonitor;
-  /** The PrometheusRule, when alerts were given. */
-  public readonly prometheusRule: PrometheusRule | undefined;
+  /** The ServiceMonitor (`monitoring.coreos.com/v1`). */
+  public readonly serviceMonitor: ApiObject;
+  /** The PrometheusRule (`monitoring.coreos.com/v1`), when alerts were given. */
+  public readonly prometheusRule: ApiObject | undefined;
 
   public constructor(scope: Construct, id: string, props: MetricsMonitorProps) {
     super(scope, id);
@@ -81,7 +82,7 @@ export class MetricsMonitor extends Construct {
       metadata: { name: w.name, labels },
       spec: {
         selector: { matchLabels: w.selectorLabels },
-        ...(w.namespace ? { namespaceSelector: { matchNames: [w.namespace] } } : {}),
+        ...(w.namespaceName ? { namespaceSelector: { matchNames: [w.namespaceName] } } : {}),
         endpoints: [{
           port,
           path: props.path ?? '/metrics',
@@ -106,7 +107,7 @@ export class MetricsMonitor extends Construct {
           rules: alerts.map((a) => ({
             alert: a.name,
             expr: PrometheusRuleSpecGroupsRulesExpr.fromString(a.expr),
-            for: `${(a.for ?? Duration.minutes(5)).toSeconds()}s`,
+            for: `${(a.pendingFor ?? Duration.minutes(5)).toSeconds()}s`,
             labels: { severity: a.severity ?? 'warning' },
             annotations: { summary: a.summary },
           })),

@@ -14,6 +14,7 @@ const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /**
  * Builds construction-time error messages that name the construct and the
  * property, e.g. `ZooKeeperEnsemble 'streaming/zk': replicas must be ...`.
+ * @internal
  */
 export class Problem {
   public constructor(private readonly kind: string, private readonly scope: IConstruct) {}
@@ -26,6 +27,18 @@ export class Problem {
   /** An Error whose message names the construct, the property and what is allowed. */
   public error(prop: string, message: string): Error {
     return new Error(`${this.subject}: ${prop} ${message}`);
+  }
+
+  /**
+   * Throws unless `value` (when given) was made by `type`: catches plain
+   * objects and strings from JavaScript callers (`storage: { size: '10Gi' }`)
+   * before they die later as a TypeError without context.
+   */
+  public instanceOf<T>(prop: string, value: T | undefined, type: Function, expected: string): T | undefined {
+    if (value !== undefined && !(value instanceof type)) {
+      throw this.error(prop, `must be ${expected}, got ${describe(value)}`);
+    }
+    return value;
   }
 
   /** Throws unless `value` is an integer in [min, max]. */
@@ -46,6 +59,23 @@ export class Problem {
       throw this.error(prop, `'${value}' is ${value.length} characters; at most ${max} are allowed`);
     }
     return value;
+  }
+
+  /** Throws unless `value` is a valid label value (at most 63 characters, alphanumeric at both ends). */
+  public labelValue(prop: string, value: string): string {
+    if (typeof value !== 'string' || value.length > 63 || !/^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value)) {
+      throw this.error(prop, `must be a label value (at most 63 letters, digits, '-', '_' and '.', alphanumeric at both ends), got ${describe(value)}`);
+    }
+    return value;
+  }
+
+  /** Throws unless `key` is a valid label key (`[prefix/]name`). */
+  public labelKey(prop: string, key: string): string {
+    const [prefix, name] = key.includes('/') ? key.split(/\/(.*)/s, 2) : [undefined, key];
+    const okName = name !== undefined && name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+    const okPrefix = prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix));
+    if (!okName || !okPrefix) throw this.error(prop, `key '${key}' is not a valid label key ([DNS-subdomain prefix/]name of at most 63 characters)`);
+    return key;
   }
 
   /** Throws unless `value` is a valid Kubernetes port name (IANA_SVC_NAME). */
@@ -88,4 +118,19 @@ export function pathIds(scope: IConstruct): string[] {
     if (seen) ids.push(`'${c.node.id}'`);
   }
   return ids;
+}
+
+/** A short, readable rendering of a bad value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return `the string '${value}'`;
+  if (value === null || typeof value !== 'object') return String(value);
+  const name = (value as object).constructor?.name;
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = '[object]';
+  }
+  if (json.length > 80) json = `${json.slice(0, 77)}...`;
+  return name && name !== 'Object' ? `a ${name} ${json}` : `a plain object ${json}`;
 }

@@ -61,7 +61,7 @@ export interface PodAffinityPreference {
   readonly selector: { [key: string]: string };
   /**
    * Topology domain that counts as "near".
-   * @default ZONE_TOPOLOGY_KEY
+   * @default 'topology.kubernetes.io/zone'
    */
   readonly topologyKey?: string;
   /**

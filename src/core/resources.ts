@@ -1,4 +1,5 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { describe } from './names';
 import { k8s } from './private/k8s';
 
 /** Props of `Resources.of`. */
@@ -70,6 +71,10 @@ export class Resources {
   public _problems(): string[] {
     const out: string[] = [];
     const p = this.props;
+    for (const k of ['memory', 'memoryLimit'] as const) {
+      if (p[k] !== undefined && !(p[k] instanceof Size)) out.push(`${k} must be a Size such as Size.gibibytes(1), got ${describe(p[k])}`);
+    }
+    if (out.length > 0) return out;
     if (!Number.isInteger(p.cpuMillis) || p.cpuMillis <= 0) out.push(`cpuMillis must be a positive integer, got ${p.cpuMillis}`);
     if (p.cpuLimitMillis !== undefined && (!Number.isInteger(p.cpuLimitMillis) || p.cpuLimitMillis < p.cpuMillis)) {
       out.push(`cpuLimitMillis must be an integer >= cpuMillis (${p.cpuMillis}), got ${p.cpuLimitMillis}`);

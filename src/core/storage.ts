@@ -1,7 +1,7 @@
 import { ApiObjectMetadata, Size, SizeRoundingBehavior } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from './private/k8s';
-import { Problem } from './names';
+import { describe, Problem } from './names';
 
 /** How a PersistentVolume may be mounted. */
 export enum AccessMode {
@@ -99,6 +99,12 @@ export class Storage {
    * @internal
    */
   public _validate(problem: Problem, prop: string): void {
+    if (this.persistentOptions && !(this.persistentOptions.size instanceof Size)) {
+      throw problem.error(`${prop} size`, `must be a Size such as Size.gibibytes(10), got ${describe(this.persistentOptions.size)}`);
+    }
+    if (this.ephemeralOptions?.sizeLimit !== undefined && !(this.ephemeralOptions.sizeLimit instanceof Size)) {
+      throw problem.error(`${prop} sizeLimit`, `must be a Size such as Size.mebibytes(64), got ${describe(this.ephemeralOptions.sizeLimit)}`);
+    }
     const size = this.size;
     if (size !== undefined && !(size.toKibibytes({ rounding: SizeRoundingBehavior.NONE }) > 0)) {
       throw problem.error(prop, `must have a size greater than 0, got ${size.asString()}`);

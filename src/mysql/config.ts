@@ -1,5 +1,7 @@
 // Pure renderers of the files a MySQL / MariaDB member runs with. Each
 // returns the exact text of one file; the real-process tests run these.
+// Internal: tests import them from this module.
+import { ConfigFile } from '../core/pod-spec';
 
 /** Port of the SQL protocol. */
 export const MYSQL_PORT = 3306;
@@ -347,4 +349,16 @@ export function renderStartScript(s: StartSettings): string {
     `exec ${b.server} --defaults-file="$defaults_file"`,
     '',
   ].join('\n');
+}
+
+/**
+ * The files every member runs with, at their paths in the config mount:
+ * my.cnf, the init container's identity.sh and the server's start.sh.
+ */
+export function renderMemberFiles(myCnf: MyCnfSettings, start: StartSettings): ConfigFile[] {
+  return [
+    { path: `${MYSQL_CONFIG_DIR}/my.cnf`, content: renderMyCnf(myCnf) },
+    { path: `${MYSQL_CONFIG_DIR}/identity.sh`, content: renderIdentityScript({ flavor: start.flavor }), executable: true },
+    { path: `${MYSQL_CONFIG_DIR}/start.sh`, content: renderStartScript(start), executable: true },
+  ];
 }

@@ -1,29 +1,25 @@
-import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { StatefulSystem } from '../core/system';
+import { WorkloadIdentity } from '../core/identity';
 import { Problem } from '../core/names';
-import { PlacementProps } from '../core/placement';
+import { ConfigFile, PortRole, WorkloadContainer, WorkloadPort, WorkloadVolume } from '../core/pod-spec';
+import { Budgets } from '../core/policies';
 import { Probe } from '../core/probes';
-import { k8s } from '../core/private/k8s';
 import { Resources } from '../core/resources';
-import { RunAs } from '../core/security';
-import { Budgets, PortRole, StatefulWorkload, WorkloadMount, WorkloadPort, WorkloadVolume } from '../core/stateful-workload';
+import { imageTag, StatefulWorkload } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
-import { imageTag, WorkloadIdentity } from '../core/identity';
+import { StatefulSystem, StatefulSystemProps, systemUnitProps } from '../core/system';
 import {
   renderZkLiveScript, renderZkLogback, renderZkReadyScript, renderZkStartScript, renderZooCfg, ZooKeeperConfig,
 } from './config';
+import { ZK_DIRS, ZK_PORTS, ZOOKEEPER_DEFAULT_IMAGE, ZOOKEEPER_USER, zooKeeperSettings, ZooKeeperSettings } from './settings';
 
-/** The official image the ensemble runs by default (ZooKeeper 3.9, uid/gid 1000, bash and java, zkServer.sh on PATH). */
-export const ZOOKEEPER_DEFAULT_IMAGE = 'zookeeper:3.9.4';
-
-const CONF_DIR = '/conf';
-const SCRIPTS_DIR = '/scripts';
-const DATA_DIR = '/data';
-const DATA_LOG_DIR = '/datalog';
-
-/** Props of `ZooKeeperEnsemble`. Every prop is optional. */
-export interface ZooKeeperEnsembleProps {
+/**
+ * Props of `ZooKeeperEnsemble`: the shared props of `StatefulSystemProps`
+ * plus ZooKeeper's own. Every prop is optional.
+ */
+export interface ZooKeeperEnsembleProps extends StatefulSystemProps {
   /**
    * Members of the ensemble: an odd number >= 3 (a majority must survive a
    * failure), or 1 for development (standalone, no fault tolerance).
@@ -31,28 +27,11 @@ export interface ZooKeeperEnsembleProps {
    */
   readonly replicas?: number;
   /**
-   * Container image: the official `zookeeper` image or one built like it
-   * (`zkServer.sh` on PATH, bash, uid 1000). Pin a version.
-   * @default 'zookeeper:3.9.4'
-   */
-  readonly image?: string;
-  /**
-   * Storage of each member's data directory (snapshots, and the transaction
-   * log unless `transactionLogStorage` is set).
-   * @default Storage.persistent({ size: Size.gibibytes(10) }) - the cluster's default StorageClass
-   */
-  readonly storage?: Storage;
-  /**
    * A separate volume for the transaction log (`dataLogDir`). A dedicated
    * disk keeps fsync latency low under snapshot writes.
    * @default - the log lives in the data directory
    */
   readonly transactionLogStorage?: Storage;
-  /**
-   * CPU and memory of each member.
-   * @default Resources.small() - 250m CPU, 1Gi memory
-   */
-  readonly resources?: Resources;
   /**
    * JVM heap. It must fit in the memory limit with room for the JVM's own
    * memory: at most 75% of the limit.
@@ -100,47 +79,10 @@ export interface ZooKeeperEnsembleProps {
    */
   readonly adminServer?: boolean;
   /**
-   * Export Prometheus metrics from the built-in provider on port 7000
-   * (named `metrics`, open to every namespace). Needs the provider's jars,
-   * which the official image has.
-   * @default false
-   */
-  readonly prometheusMetrics?: boolean;
-  /**
    * Extra zoo.cfg lines (`key: value`), rendered after the typed settings.
    * @default - none
    */
   readonly extraConfig?: { [key: string]: string };
-  /**
-   * Pod placement. `AntiAffinity.hard()` keeps every member on its own node.
-   * @default - soft anti-affinity by node
-   */
-  readonly placement?: PlacementProps;
-  /**
-   * Name of the StatefulSet; pods are `<name>-<ordinal>`.
-   * @default - the construct path from the chart, joined with '-'
-   */
-  readonly name?: string;
-  /**
-   * Who may reach the client port; add more with `allowClients`.
-   * @default - every pod in the namespace
-   */
-  readonly allowClientsFrom?: k8s.NetworkPolicyPeer[];
-  /**
-   * User and group ZooKeeper runs as.
-   * @default { uid: 1000, gid: 1000 } - the official image's `zookeeper` user
-   */
-  readonly runAs?: RunAs;
-  /**
-   * Time a member gets to shut down.
-   * @default Duration.seconds(60)
-   */
-  readonly terminationGracePeriod?: Duration;
-  /**
-   * Cluster DNS domain, used in the members' FQDNs.
-   * @default 'cluster.local'
-   */
-  readonly clusterDomain?: string;
 }
 
 /**
@@ -148,8 +90,22 @@ export interface ZooKeeperEnsembleProps {
  * with its own volume, started in order, with a disruption budget that keeps
  * a quorum, probes that speak ZooKeeper, and a NetworkPolicy that opens the
  * quorum and election ports to members only.
+ *
+ * Defaults of the shared props (`StatefulSystemProps`):
+ * - `image`: `ZooKeeperEnsemble.DEFAULT_IMAGE` ('zookeeper:3.9.4', the official image)
+ * - `resources`: `Resources.small()` (250m CPU, 1Gi memory)
+ * - `storage`: `Storage.persistent({ size: Size.gibibytes(10) })`, the data directory `/data`
+ * - `runAs`: uid/gid 1000 (the official image's `zookeeper` user)
+ * - `terminationGracePeriod`: 60 seconds
+ * - `disruptionBudget`: `Budgets.quorum(replicas)` (3 members -> 1 down, 5 -> 2)
+ * - `monitoring`: when set, the built-in Prometheus provider serves port 7000
+ *   (`metrics`) and a ServiceMonitor scrapes it (the official image has the
+ *   provider's jars)
  */
 export class ZooKeeperEnsemble extends StatefulSystem {
+  /** The image members run unless `image` is set. */
+  public static readonly DEFAULT_IMAGE: string = ZOOKEEPER_DEFAULT_IMAGE;
+
   /** Number of members. */
   public readonly replicas: number;
   /** The client port (2181). */
@@ -158,7 +114,7 @@ export class ZooKeeperEnsemble extends StatefulSystem {
   public readonly quorumPort: number;
   /** The leader-election port (3888). */
   public readonly electionPort: number;
-  /** `<pod-fqdn>:2181,...` over every member, for clients such as Kafka. */
+  /** `<pod-fqdn>:2181,...` over every member, for clients such as Kafka (`ZOOKEEPER_CONNECT`-style env values). */
   public readonly connectString: string;
   /** The image the members run. */
   public readonly image: string;
@@ -172,154 +128,109 @@ export class ZooKeeperEnsemble extends StatefulSystem {
   public constructor(scope: Construct, id: string, props: ZooKeeperEnsembleProps = {}) {
     super(scope, id);
     const problem = new Problem('ZooKeeperEnsemble', this);
+    const s = zooKeeperSettings(problem, props);
+    const unit = systemUnitProps(problem, props, {
+      image: ZOOKEEPER_DEFAULT_IMAGE,
+      resources: Resources.small(),
+      storageSize: Size.gibibytes(10),
+      runAs: ZOOKEEPER_USER,
+      terminationGracePeriod: Duration.seconds(60),
+      // a standalone member cannot keep a quorum: its budget lets drains proceed
+      disruptionBudget: Budgets.quorum(s.replicas),
+    });
+    // the unit takes this identity: zoo.cfg names exactly its pods
+    const identity = WorkloadIdentity.of(this, { kind: 'ZooKeeperEnsemble', name: props.name, clusterDomain: props.clusterDomain });
+    const config: ZooKeeperConfig = { ...s.config, members: Array.from({ length: s.replicas }, (_, i) => identity.podFqdn(i)) };
 
-    const replicas = props.replicas ?? 3;
-    if (!Number.isInteger(replicas) || replicas < 1 || (replicas !== 1 && replicas % 2 === 0)) {
-      const why = Number.isInteger(replicas) && replicas >= 2 && replicas % 2 === 0
-        ? `: a quorum is a strict majority, so ${replicas} members survive only ${(replicas - 2) / 2 === 0 ? 'no' : (replicas - 2) / 2} failure(s), no more than ${replicas - 1}, and cost an extra member`
-        : '';
-      throw problem.error('replicas', `must be an odd number >= 3 for a quorum (or 1 for development), got ${replicas}${why}`);
-    }
-    this.replicas = replicas;
-    this.clientPort = 2181;
-    this.quorumPort = 2888;
-    this.electionPort = 3888;
-    this.image = props.image ?? ZOOKEEPER_DEFAULT_IMAGE;
-
-    const resources = props.resources ?? Resources.small();
-    const limit = resources.memoryLimitMebibytes;
-    this.heapMebibytes = props.heap
-      ? props.heap.toMebibytes({ rounding: SizeRoundingBehavior.FLOOR })
-      : Math.floor(limit / 2);
-    const maxHeap = Math.floor(limit * 0.75);
-    if (!(this.heapMebibytes >= 64) || this.heapMebibytes > maxHeap) {
-      throw problem.error('heap', `(${this.heapMebibytes}Mi) must be at least 64Mi and fit in the memory limit (${limit}Mi) with room for the JVM's own memory: at most 75% of it, ${maxHeap}Mi`);
-    }
-
-    const tickTimeMillis = (props.tickTime ?? Duration.millis(2000)).toMilliseconds();
-    problem.integer('tickTime (in milliseconds)', tickTimeMillis, 1);
-    const initLimit = problem.integer('initLimit', props.initLimit ?? 10, 1);
-    const syncLimit = problem.integer('syncLimit', props.syncLimit ?? 5, 1);
-    const maxClientConnections = problem.integer('maxClientConnections', props.maxClientConnections ?? 60, 0);
-    const snapRetainCount = problem.integer('snapRetainCount', props.snapRetainCount ?? 3, 3);
-    const purgeHours = (props.purgeInterval ?? Duration.hours(24)).toHours({ integral: false });
-    problem.integer('purgeInterval (in hours)', purgeHours, 0);
-    for (const w of props.fourLetterWords ?? []) {
-      if (!/^([a-z]{4}|\*)$/.test(w)) throw problem.error('fourLetterWords', `must be four lower-case letters (or '*'), got '${w}'`);
-    }
-    for (const k of Object.keys(props.extraConfig ?? {})) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(k) || /^(server\.\d+|dataDir|dataLogDir|clientPort)$/.test(k)) {
-        throw problem.error('extraConfig', `key '${k}' is not allowed: use a zoo.cfg property name that the typed props do not already set`);
-      }
-    }
-
-    const storage = props.storage ?? Storage.persistent({ size: Size.gibibytes(10) });
-    const logStorage = props.transactionLogStorage;
-    const ports: WorkloadPort[] = [
-      { name: 'client', port: this.clientPort, role: PortRole.CLIENT },
-      { name: 'quorum', port: this.quorumPort, role: PortRole.PEER },
-      { name: 'election', port: this.electionPort, role: PortRole.PEER },
-      ...(props.adminServer ? [{ name: 'admin', port: 8080, role: PortRole.CLIENT }] : []),
-      ...(props.prometheusMetrics ? [{ name: 'metrics', port: 7000, role: PortRole.METRICS }] : []),
-    ];
-    const volumes: WorkloadVolume[] = [
-      { name: 'data', storage },
-      ...(logStorage ? [{ name: 'datalog', storage: logStorage }] : []),
-      { name: 'logs', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(256) }) },
-      { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(64) }) },
-    ];
-    const mounts: WorkloadMount[] = [
-      { volume: 'data', path: DATA_DIR },
-      ...(logStorage ? [{ volume: 'datalog', path: DATA_LOG_DIR }] : []),
-      { volume: 'logs', path: '/logs' },
-      { volume: 'tmp', path: '/tmp' },
-    ];
-
-    // The unit's name and FQDNs are needed in zoo.cfg before the unit exists,
-    // so the files are rendered from a function of the (validated) unit below.
-    let config: ZooKeeperConfig | undefined;
-    const files = (podFqdn: (i: number) => string) => {
-      config = {
-        members: Array.from({ length: replicas }, (_, i) => podFqdn(i)),
-        clientPort: this.clientPort,
-        quorumPort: this.quorumPort,
-        electionPort: this.electionPort,
-        dataDir: DATA_DIR,
-        dataLogDir: logStorage ? DATA_LOG_DIR : undefined,
-        tickTimeMillis,
-        initLimitTicks: initLimit,
-        syncLimitTicks: syncLimit,
-        maxClientConnections,
-        snapRetainCount,
-        purgeIntervalHours: purgeHours,
-        fourLetterWords: props.fourLetterWords ?? [],
-        adminServerPort: props.adminServer ? 8080 : undefined,
-        metricsPort: props.prometheusMetrics ? 7000 : undefined,
-        extra: props.extraConfig ?? {},
-      };
-      return [
-        { path: `${CONF_DIR}/zoo.cfg`, content: renderZooCfg(config) },
-        { path: `${CONF_DIR}/logback.xml`, content: renderZkLogback() },
-        { path: `${SCRIPTS_DIR}/zk-start.sh`, content: renderZkStartScript({ dataDir: DATA_DIR, configDir: CONF_DIR, replicas }), executable: true },
-        { path: `${SCRIPTS_DIR}/zk-ready.sh`, content: renderZkReadyScript(this.clientPort), executable: true },
-        { path: `${SCRIPTS_DIR}/zk-live.sh`, content: renderZkLiveScript(this.clientPort), executable: true },
-      ];
-    };
-    const name = props.name;
-    const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    // the same identity the unit takes below: zoo.cfg names exactly its pods
-    const identity = WorkloadIdentity.of(this, { kind: 'ZooKeeperEnsemble', name, clusterDomain });
+    this.replicas = s.replicas;
+    this.clientPort = ZK_PORTS.client;
+    this.quorumPort = ZK_PORTS.quorum;
+    this.electionPort = ZK_PORTS.election;
+    this.image = s.image;
+    this.heapMebibytes = s.heapMebibytes;
+    this.zooCfg = renderZooCfg(config);
 
     this.workload = new StatefulWorkload(this, 'Workload', {
-      kind: 'ZooKeeperEnsemble',
+      ...unit,
+      identity,
       appName: 'zookeeper',
       component: 'server',
-      version: imageTag(this.image),
-      name,
-      replicas,
-      resources,
-      runAs: props.runAs ?? { uid: 1000, gid: 1000 },
-      placement: props.placement,
-      clusterDomain,
-      allowClientsFrom: props.allowClientsFrom,
-      terminationGracePeriod: props.terminationGracePeriod ?? Duration.seconds(60),
-      // a standalone member cannot keep a quorum: let drains proceed
-      disruptionBudget: Budgets.quorum(replicas),
-      volumes,
-      configFiles: files((i) => identity.podFqdn(i)),
-      containers: [{
-        name: 'zookeeper',
-        image: this.image,
-        command: ['bash', `${SCRIPTS_DIR}/zk-start.sh`],
-        env: [
-          { name: 'ZOOCFGDIR', value: CONF_DIR },
-          { name: 'ZOO_LOG_DIR', value: '/logs' },
-          { name: 'ZK_SERVER_HEAP', value: String(this.heapMebibytes) },
-          { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-        ],
-        ports,
-        mounts,
-        readinessProbe: Probe.exec(['bash', `${SCRIPTS_DIR}/zk-ready.sh`], { period: Duration.seconds(10), timeout: Duration.seconds(5), failureThreshold: 3 }),
-        livenessProbe: Probe.exec(['bash', `${SCRIPTS_DIR}/zk-live.sh`], { period: Duration.seconds(30), timeout: Duration.seconds(10), failureThreshold: 6 }),
-      }],
+      version: imageTag(s.image),
+      replicas: s.replicas,
+      volumes: zkVolumes(s),
+      configFiles: zkFiles(this.zooCfg, s),
+      containers: [zkContainer(s)],
     });
-    this.zooCfg = renderZooCfg(config!);
+    this.connectString = Array.from({ length: s.replicas }, (_, i) => `${this.workload.podFqdn(i)}:${this.clientPort}`).join(',');
 
-    this.connectString = Array.from({ length: replicas }, (_, i) => `${this.workload.podFqdn(i)}:${this.clientPort}`).join(',');
-
-    if (replicas === 1) {
+    if (s.replicas === 1) {
       const warning = 'a single ZooKeeper member is a development setup: it has no quorum and every restart is an outage; use 3 or 5 members in production';
       this.node.addMetadata('warning', `${problem.subject}: ${warning}`);
       this.statefulSet.metadata.addAnnotation('cdk8s-stateful.io/warning', warning);
     }
   }
 
-
   /**
-   * Admits `from` to the client port in the ensemble's NetworkPolicy (Kafka
-   * brokers call this when wired to the ensemble).
+   * Admits `peer` (a cdk8s-plus Deployment, StatefulSet or Job,
+   * `kplus.Pods.select(...)`, `kplus.Namespaces.select(...)`, another
+   * system's `pods`; in this namespace or another) to the client port 2181
+   * only, not the AdminServer. Kafka brokers wired to the ensemble are
+   * admitted this way. Throws when `networkPolicy` is off.
    */
-  public allowClients(from: k8s.NetworkPolicyPeer): void {
-    this.workload.allowClients(from, ['client']);
+  public allowClients(peer: kplus.INetworkPolicyPeer): void {
+    this.workload.allowClients(peer, ['client']);
   }
+}
+
+/** The data claim (the workload's `storage`), the optional transaction-log claim, and writable log and tmp dirs. */
+function zkVolumes(s: ZooKeeperSettings): WorkloadVolume[] {
+  return [
+    { name: 'data' },
+    ...(s.transactionLogStorage ? [{ name: 'datalog', storage: s.transactionLogStorage }] : []),
+    { name: 'logs', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(256) }) },
+    { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(64) }) },
+  ];
+}
+
+/** zoo.cfg, logging, and the start and probe scripts. */
+function zkFiles(zooCfg: string, s: ZooKeeperSettings): ConfigFile[] {
+  const { conf, scripts, data } = ZK_DIRS;
+  return [
+    { path: `${conf}/zoo.cfg`, content: zooCfg },
+    { path: `${conf}/logback.xml`, content: renderZkLogback() },
+    { path: `${scripts}/zk-start.sh`, content: renderZkStartScript({ dataDir: data, configDir: conf, replicas: s.replicas }), executable: true },
+    { path: `${scripts}/zk-ready.sh`, content: renderZkReadyScript(ZK_PORTS.client), executable: true },
+    { path: `${scripts}/zk-live.sh`, content: renderZkLiveScript(ZK_PORTS.client), executable: true },
+  ];
+}
+
+/** The member's container: the start script, the heap, and probes that speak ZooKeeper. */
+function zkContainer(s: ZooKeeperSettings): WorkloadContainer {
+  const ports: WorkloadPort[] = [
+    { name: 'client', port: ZK_PORTS.client, role: PortRole.CLIENT },
+    { name: 'quorum', port: ZK_PORTS.quorum, role: PortRole.PEER },
+    { name: 'election', port: ZK_PORTS.election, role: PortRole.PEER },
+    ...(s.adminServer ? [{ name: 'admin', port: ZK_PORTS.admin, role: PortRole.CLIENT }] : []),
+    ...(s.metrics ? [{ name: 'metrics', port: ZK_PORTS.metrics, role: PortRole.METRICS }] : []),
+  ];
+  const { conf, scripts, data, dataLog, logs } = ZK_DIRS;
+  return {
+    name: 'zookeeper',
+    command: ['bash', `${scripts}/zk-start.sh`],
+    env: {
+      ZOOCFGDIR: kplus.EnvValue.fromValue(conf),
+      ZOO_LOG_DIR: kplus.EnvValue.fromValue(logs),
+      ZK_SERVER_HEAP: kplus.EnvValue.fromValue(String(s.heapMebibytes)),
+      POD_NAME: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME),
+    },
+    ports,
+    mounts: [
+      { volume: 'data', path: data },
+      ...(s.transactionLogStorage ? [{ volume: 'datalog', path: dataLog }] : []),
+      { volume: 'logs', path: logs },
+      { volume: 'tmp', path: '/tmp' },
+    ],
+    readinessProbe: Probe.exec(['bash', `${scripts}/zk-ready.sh`], { period: Duration.seconds(10), timeout: Duration.seconds(5), failureThreshold: 3 }),
+    livenessProbe: Probe.exec(['bash', `${scripts}/zk-live.sh`], { period: Duration.seconds(30), timeout: Duration.seconds(10), failureThreshold: 6 }),
+  };
 }

@@ -3,9 +3,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Credentials } from '../../src';
 import {
-  Credentials, DEFAULT_KUBECTL_IMAGE, GENERATES_KEYS_ANNOTATION, GENERATES_SECRET_ANNOTATION, renderSecretGeneratorScript,
-} from '../../src';
+  DEFAULT_KUBECTL_IMAGE, GENERATES_KEYS_ANNOTATION, GENERATES_SECRET_ANNOTATION, renderSecretGeneratorScript,
+} from '../../src/core/credentials';
 import { objectsOf, only, synthValid } from '../support/manifest';
 
 function chart(): Chart {
@@ -122,20 +124,28 @@ describe('Credentials', () => {
     expect(Testing.synth(c)).toEqual([]);
   });
 
-  test('envVar reads a key through secretKeyRef and rejects unknown keys', () => {
-    const creds = new Credentials(chart(), 'creds', { keys: ['password'] });
-    expect(creds.envVar('REDISCLI_AUTH', 'password')).toEqual({
-      name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: 'test-creds', key: 'password' } },
+  test('envValue hands a kplus container the key through secretKeyRef and rejects unknown keys', () => {
+    // GIVEN a generated Secret and a cdk8s-plus Deployment in the same chart
+    const c = chart();
+    const creds = new Credentials(c, 'creds', { keys: ['password'] });
+    new kplus.Deployment(c, 'app', {
+      containers: [{ image: 'example/app:1.0.0', envVariables: { REDIS_PASSWORD: creds.envValue('password') } }],
     });
-    expect(() => creds.envVar('X', 'nope')).toThrow("Credentials 'test/creds': credentials have no key 'nope'; keys: password");
+    // WHEN synthesized THEN the container reads the key, and no value is in the manifest
+    const deployment = only(Testing.synth(c), 'Deployment');
+    expect(deployment.spec.template.spec.containers[0].env).toEqual([
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'test-creds', key: 'password' } } },
+    ]);
+    expect(creds.secret.name).toBe('test-creds');
+    expect(() => creds.envValue('nope')).toThrow("Credentials 'test/creds': keys have no key 'nope'; keys: password");
   });
 
   test.each([
-    [{ keys: [] }, 'credentials keys must name at least one key'],
-    [{ keys: ['a b'] }, "credentials keys 'a b' is not a valid Secret key"],
-    [{ keys: ['a', 'a'] }, 'credentials keys contain duplicates'],
+    [{ keys: [] }, "Credentials 'test/creds': keys must name at least one key"],
+    [{ keys: ['a b'] }, "keys 'a b' is not a valid Secret key"],
+    [{ keys: ['a', 'a'] }, 'keys contain duplicates'],
     [{ keys: ['a'], existingSecret: 'Not_A_Name' }, "existingSecret must be a Secret name (a DNS-1123 subdomain), got 'Not_A_Name'"],
-    [{ keys: ['a'], randomBytes: 8 }, 'credentials randomBytes must be an integer from 16 to 128, got 8'],
+    [{ keys: ['a'], randomBytes: 8 }, 'randomBytes must be an integer from 16 to 128, got 8'],
   ])('invalid props throw: %j', (props, message) => {
     expect(() => new Credentials(chart(), 'creds', props)).toThrow(message);
   });

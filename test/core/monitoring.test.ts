@@ -35,7 +35,7 @@ describe('MetricsMonitor', () => {
     const chart = new Chart(Testing.app(), 'm');
     new MetricsMonitor(chart, 'mon', {
       workload: workload(chart),
-      alerts: [{ name: 'DbDown', expr: 'up{job="m-db"} == 0', summary: 'a db pod is down', severity: 'critical', for: Duration.minutes(2) }],
+      alerts: [{ name: 'DbDown', expr: 'up{job="m-db"} == 0', summary: 'a db pod is down', severity: 'critical', pendingFor: Duration.minutes(2) }],
     });
     const rule = only(synthValid(chart), 'PrometheusRule');
     expect(rule.spec.groups[0].rules).toEqual([{

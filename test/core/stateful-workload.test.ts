@@ -1,9 +1,11 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as kplus from 'cdk8s-plus-27';
 import {
-  AntiAffinity, Budgets, ClaimRetention, PodManagementPolicy, PortRole, Probe, Resources,
+  AntiAffinity, Budgets, ClaimRetention, ImagePullPolicy, WorkloadIdentity, PodManagementPolicy, PortRole, Probe, Resources,
   StatefulWorkload, StatefulWorkloadProps, Storage, StorageClass, UnhealthyPodEvictionPolicy, UpdateStrategy,
 } from '../../src';
-import { only, synthValid } from '../support/manifest';
+import { only, synthValid, validationErrors } from '../support/manifest';
 
 const IMAGE = 'example/db:1.2.3';
 
@@ -127,17 +129,79 @@ describe('StatefulWorkload', () => {
   });
 
   test('the NetworkPolicy admits peers on peer ports, clients on client ports and any namespace on metrics', () => {
+    // GIVEN clients named as cdk8s-plus peers, at construction and later
     const c = chart();
-    const w = new StatefulWorkload(c, 'db', baseProps({ allowClientsFrom: [{ podSelector: { matchLabels: { role: 'app' } } }] }));
-    w.allowClients({ namespaceSelector: { matchLabels: { team: 'x' } } });
+    const app = kplus.Pods.select(c, 'app', { labels: { role: 'app' } });
+    const w = new StatefulWorkload(c, 'db', baseProps({ allowClientsFrom: [app] }));
+    w.allowClients(kplus.Namespaces.select(c, 'team-x', { labels: { team: 'x' } }));
+    // WHEN
     const np = only(synthValid(c), 'NetworkPolicy');
+    // THEN
     expect(np.spec.policyTypes).toEqual(['Ingress']);
     expect(np.spec.ingress).toEqual([
       { from: [{ podSelector: { matchLabels: w.selectorLabels } }], ports: [{ port: 'peer', protocol: 'TCP' }] },
       { from: [{ namespaceSelector: {} }], ports: [{ port: 'metrics', protocol: 'TCP' }] },
       { from: [{ podSelector: { matchLabels: { role: 'app' } } }], ports: [{ port: 'client', protocol: 'TCP' }] },
-      { from: [{ namespaceSelector: { matchLabels: { team: 'x' } } }], ports: [{ port: 'client', protocol: 'TCP' }] },
+      { from: [{ podSelector: {}, namespaceSelector: { matchLabels: { team: 'x' } } }], ports: [{ port: 'client', protocol: 'TCP' }] },
     ]);
+  });
+
+  test('a kplus Deployment in another namespace is admitted by its pod labels in its own namespace only', () => {
+    // GIVEN the workload in namespace 'data' and an app Deployment in namespace 'shop'
+    const app = Testing.app();
+    const data = new Chart(app, 'data', { namespace: 'data' });
+    const shop = new Chart(app, 'shop', { namespace: 'shop' });
+    const w = new StatefulWorkload(data, 'db', baseProps());
+    const deployment = new kplus.Deployment(shop, 'web', { containers: [{ image: 'example/web:1.0.0' }] });
+    // WHEN
+    w.allowClients(deployment);
+    // THEN the rule selects the Deployment's pods by its selector label, in namespace 'shop'
+    const selector = only(Testing.synth(shop), 'Deployment').spec.selector.matchLabels;
+    const rules = only(synthValid(data), 'NetworkPolicy').spec.ingress;
+    expect(rules[rules.length - 1]).toEqual({
+      from: [{ podSelector: { matchLabels: selector }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }],
+      ports: [{ port: 'client', protocol: 'TCP' }],
+    });
+  });
+
+  test('kplus.Pods.all admits every pod of the namespace, and an IP block is rendered as one', () => {
+    const c = chart();
+    const w = new StatefulWorkload(c, 'db', baseProps({ allowClientsFrom: [] }));
+    w.allowClients(kplus.Pods.all(c, 'everyone'));
+    w.allowClients(kplus.NetworkPolicyIpBlock.ipv4(c, 'office', '203.0.113.0/24'));
+    const rules = only(synthValid(c), 'NetworkPolicy').spec.ingress;
+    expect(rules.slice(2)).toEqual([
+      { from: [{ podSelector: {} }], ports: [{ port: 'client', protocol: 'TCP' }] },
+      { from: [{ ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ port: 'client', protocol: 'TCP' }] },
+    ]);
+  });
+
+  test('allowClientsFrom: [] admits no client at all (members and metrics only)', () => {
+    const c = chart();
+    new StatefulWorkload(c, 'db', baseProps({ allowClientsFrom: [] }));
+    const rules = only(synthValid(c), 'NetworkPolicy').spec.ingress;
+    expect(rules.map((r: any) => r.ports[0].port)).toEqual(['peer', 'metrics']);
+  });
+
+  test('allowClients with the network policy off is an error instead of a silent no-op', () => {
+    const c = chart();
+    const w = new StatefulWorkload(c, 'db', baseProps({ networkPolicy: false }));
+    expect(() => w.allowClients(kplus.Pods.all(c, 'everyone')))
+      .toThrow("StatefulWorkload 'test/db': networkPolicy is off, so allowClients('test/everyone') would do nothing");
+    expect(() => new StatefulWorkload(chart(), 'db', baseProps({ networkPolicy: false, allowClientsFrom: [] })))
+      .toThrow('allowClientsFrom needs networkPolicy');
+  });
+
+  test('a cdk8s-plus Deployment can open its egress to the workload through its own connections API', () => {
+    // GIVEN
+    const c = chart();
+    const w = new StatefulWorkload(c, 'db', baseProps());
+    const deployment = new kplus.Deployment(c, 'web', { containers: [{ image: 'example/web:1.0.0' }] });
+    // WHEN the app opens its egress to the workload's pods (kplus's own API, with our pods as the peer)
+    deployment.connections.allowTo(w.pods, { isolation: kplus.PodConnectionsIsolation.POD, ports: [kplus.NetworkPolicyPort.tcp(5000)] });
+    // THEN kplus renders an egress policy that selects exactly our pods
+    const egress = Testing.synth(c).find((o: any) => o.kind === 'NetworkPolicy' && o.spec.policyTypes?.includes('Egress'));
+    expect(egress.spec.egress[0].to[0].podSelector).toEqual({ matchLabels: w.selectorLabels });
   });
 
   test('config files land in one ConfigMap, mounted per directory, scripts executable, and their hash rolls the pods', () => {
@@ -283,6 +347,122 @@ describe('StatefulWorkload', () => {
         .toThrow("StatefulWorkload 'a-chart-with-a-rather-long-name/and-an-even-longer-workload-id': name 'a-chart-with-a-rather-long-name-and-an-even-longer-workload-id' is 62 characters; a StatefulSet name may have at most 52 (longer names overflow the controller-revision-hash label and no pod is ever created): shorten the ids 'a-chart-with-a-rather-long-name', 'and-an-even-longer-workload-id' or set a shorter name");
       expect(() => new StatefulWorkload(chart(), 'db', baseProps({ name: 'x'.repeat(53) }))).toThrow('is 53 characters; a StatefulSet name may have at most 52');
       expect(() => new StatefulWorkload(chart(), 'db', baseProps({ name: 'x'.repeat(52) }))).not.toThrow();
+    });
+  });
+
+  describe('the shared knobs of StatefulSystemProps', () => {
+    test('podLabels and podAnnotations reach the pod template but never the selector', () => {
+      const c = chart();
+      const w = new StatefulWorkload(c, 'db', baseProps({ podLabels: { 'cost-center': 'data' }, podAnnotations: { 'example.com/owner': 'dba' } }));
+      const sts = only(synthValid(c), 'StatefulSet').spec;
+      expect(sts.template.metadata.labels).toMatchObject({ 'cost-center': 'data', ...w.selectorLabels });
+      expect(sts.selector.matchLabels).toEqual(w.selectorLabels);
+      expect(sts.template.metadata.annotations['example.com/owner']).toBe('dba');
+    });
+
+    test('podLabels may not take over the standard labels that select the pods', () => {
+      expect(() => new StatefulWorkload(chart(), 'db', baseProps({ podLabels: { 'app.kubernetes.io/instance': 'other' } })))
+        .toThrow("StatefulWorkload 'test/db': podLabels must not set 'app.kubernetes.io/instance'");
+      expect(() => new StatefulWorkload(chart(), 'db', baseProps({ podLabels: { team: 'a b' } })))
+        .toThrow("podLabels 'team' must be a label value");
+    });
+
+    test('a ServiceAccount of the user replaces ours; the token stays unmounted', () => {
+      const c = chart();
+      const sa = kplus.ServiceAccount.fromServiceAccountName(c, 'sa', 'db-cloud-identity');
+      const w = new StatefulWorkload(c, 'db', baseProps({ serviceAccount: sa }));
+      expect(() => synthValid(c)).toThrow("serviceAccountName 'db-cloud-identity' is not in the manifest");
+      const objects = synthValid(c, { externalServiceAccounts: ['db-cloud-identity'] });
+      expect(objects.filter((o: any) => o.kind === 'ServiceAccount')).toEqual([]);
+      expect(w.serviceAccount).toBeUndefined();
+      const pod = only(objects, 'StatefulSet').spec.template.spec;
+      expect([pod.serviceAccountName, pod.automountServiceAccountToken]).toEqual(['db-cloud-identity', false]);
+    });
+
+    test('image and imagePullPolicy are the defaults of every container', () => {
+      const c = chart();
+      const container = { ...baseProps().containers[0], image: undefined };
+      new StatefulWorkload(c, 'db', baseProps({ image: 'example/db:2.0.0', imagePullPolicy: ImagePullPolicy.ALWAYS, containers: [container] }));
+      const main = only(synthValid(c), 'StatefulSet').spec.template.spec.containers[0];
+      expect([main.image, main.imagePullPolicy]).toEqual(['example/db:2.0.0', 'Always']);
+      expect(() => new StatefulWorkload(chart(), 'db', baseProps({ containers: [container] })))
+        .toThrow("container 'db' image is required: set the container's image or the workload's image");
+    });
+
+    test('storage is the default of volumes that name none', () => {
+      const c = chart();
+      new StatefulWorkload(c, 'db', baseProps({ storage: Storage.persistent({ size: Size.gibibytes(7) }), volumes: [{ name: 'data' }] }));
+      expect(only(synthValid(c), 'StatefulSet').spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('7Gi');
+      expect(() => new StatefulWorkload(chart(), 'db', baseProps({ volumes: [{ name: 'data' }] })))
+        .toThrow("volume 'data' storage is required (or set the workload's storage)");
+    });
+
+    test('monitoring scrapes the METRICS port with a ServiceMonitor in the workload\'s namespace', () => {
+      const c = chart();
+      new StatefulWorkload(c, 'db', baseProps({ monitoring: { labels: { release: 'prom' }, interval: Duration.seconds(15) } }));
+      const sm = only(synthValid(c), 'ServiceMonitor');
+      expect(sm.metadata.labels.release).toBe('prom');
+      expect(sm.spec.namespaceSelector).toEqual({ matchNames: ['data'] });
+      expect(sm.spec.endpoints[0]).toMatchObject({ port: 'metrics', interval: '15s' });
+      const noMetrics = { ...baseProps().containers[0], ports: [{ name: 'client', port: 5000 }] };
+      expect(() => new StatefulWorkload(chart(), 'db', baseProps({ monitoring: {}, containers: [noMetrics] })))
+        .toThrow("StatefulWorkload 'test/db': monitoring needs a METRICS port to scrape; ports: client");
+    });
+  });
+
+  describe('names are unique and come from the workload or the identity it is given', () => {
+    test('two workloads with the same name in one namespace are an error that names both', () => {
+      const c = chart();
+      new StatefulWorkload(c, 'a', baseProps({ name: 'db' }));
+      expect(() => new StatefulWorkload(c, 'b', baseProps({ name: 'db' })))
+        .toThrow("StatefulWorkload 'test/b': name 'db' gives the object name 'db', which 'test/a' already uses in namespace 'data'");
+    });
+
+    test('a workload named like another\'s headless Service is an error too; other namespaces are fine', () => {
+      const app = Testing.app();
+      const c = new Chart(app, 'one', { namespace: 'one' });
+      new StatefulWorkload(c, 'a', baseProps({ name: 'db' }));
+      expect(() => new StatefulWorkload(c, 'b', baseProps({ name: 'db-headless' }))).toThrow("gives the object name 'db-headless', which 'one/a' already uses");
+      new StatefulWorkload(new Chart(app, 'two', { namespace: 'two' }), 'a', baseProps({ name: 'db' }));
+    });
+
+    test('objects of the app that clash with the workload\'s are found at synth, naming both constructs', () => {
+      const c = chart();
+      new StatefulWorkload(c, 'db', baseProps());
+      new kplus.ServiceAccount(c, 'mine', { metadata: { name: 'test-db' } });
+      expect(validationErrors(c).join('\n')).toMatch(/'test\/mine\/Resource' and 'test\/db\/ServiceAccount' are both ServiceAccount 'test-db' in namespace 'data'|'test\/db\/ServiceAccount' and 'test\/mine\/Resource' are both ServiceAccount 'test-db'/);
+      expect(() => synthValid(c)).toThrow('fails validation');
+    });
+
+    test('an identity made for a system names the objects after the system and errors after it', () => {
+      // GIVEN two systems in one chart, each building its unit from its own identity
+      const c = chart();
+      const owners = ['orders', 'billing'].map((id) => new Construct(c, id));
+      for (const o of owners) {
+        new StatefulWorkload(o, 'Unit', baseProps({ identity: WorkloadIdentity.of(o, { kind: 'OrdersDb' }) }));
+      }
+      // THEN each is named after its own system, so nothing clashes
+      expect(synthValid(c).filter((o: any) => o.kind === 'StatefulSet').map((o: any) => o.metadata.name)).toEqual(['test-orders', 'test-billing']);
+      // and errors name the system's kind and path
+      const o = new Construct(c, 'x');
+      expect(() => new StatefulWorkload(o, 'Unit', baseProps({ identity: WorkloadIdentity.of(o, { kind: 'OrdersDb' }), replicas: 0 })))
+        .toThrow("OrdersDb 'test/x': replicas must be an integer >= 1, got 0");
+      expect(() => new StatefulWorkload(o, 'Unit2', baseProps({ identity: WorkloadIdentity.of(o, { kind: 'OrdersDb' }), name: 'y' })))
+        .toThrow("OrdersDb 'test/x': name is set by the identity");
+    });
+  });
+
+  describe('values of the wrong type from JavaScript callers fail with the property, not a TypeError', () => {
+    const cases: [string, any, string][] = [
+      ['storage as a plain object', { storage: { size: '10Gi' }, volumes: [{ name: 'data' }] }, "StatefulWorkload 'test/db': storage must be Storage.persistent({ size: Size.gibibytes(10) }) or Storage.ephemeral(), got a plain object {\"size\":\"10Gi\"}"],
+      ['a string size', { volumes: [{ name: 'data', storage: Storage.persistent({ size: '10Gi' as any }) }] }, "volume 'data' storage size must be a Size such as Size.gibibytes(10), got the string '10Gi'"],
+      ['a string memory', { resources: Resources.of({ cpuMillis: 100, memory: '1Gi' as any }) }, "resources memory must be a Size such as Size.gibibytes(1), got the string '1Gi'"],
+      ['a number grace period', { terminationGracePeriod: 30 }, 'terminationGracePeriod must be a Duration such as Duration.seconds(60), got 30'],
+      ['a string update strategy', { updateStrategy: 'OnDelete' }, "updateStrategy must be UpdateStrategy.rollingUpdate(partition) or UpdateStrategy.onDelete(), got the string 'OnDelete'"],
+      ['a plain env value', { containers: [{ ...baseProps().containers[0], env: { A: 'b' } }] }, "container 'db' env 'A' must be a kplus.EnvValue"],
+    ];
+    test.each(cases)('%s', (_name, overrides, message) => {
+      expect(() => new StatefulWorkload(chart(), 'db', baseProps(overrides))).toThrow(message);
     });
   });
 });

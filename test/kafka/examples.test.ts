@@ -4,7 +4,7 @@ import { ZooKeeperKafkaChart } from '../../examples/zookeeper-kafka';
 import { only, synthValid } from '../support/manifest';
 
 describe('streaming examples', () => {
-  test('zookeeper-kafka: hard anti-affinity for ZooKeeper, Kafka 3.x on it near its members, Ceph RBD claims', () => {
+  test('zookeeper-kafka: hard anti-affinity and metrics for ZooKeeper, Kafka 3.x on it near its members, Ceph RBD claims', () => {
     // GIVEN the example WHEN synthesized
     const chart = new ZooKeeperKafkaChart(Testing.app(), 'zookeeper-kafka', { namespace: 'streaming' });
     const objects = synthValid(chart);
@@ -12,6 +12,9 @@ describe('streaming examples', () => {
     const zk = only(objects, 'StatefulSet', 'zookeeper-kafka-zk').spec;
     expect(zk.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
     expect(zk.volumeClaimTemplates[0].spec.storageClassName).toBe('ceph-rbd');
+    expect(only(objects, 'ServiceMonitor').spec.endpoints[0].port).toBe('metrics');
+    expect(only(objects, 'NetworkPolicy', 'zookeeper-kafka-zk').spec.ingress)
+      .toContainEqual({ from: [{ podSelector: { matchLabels: chart.kafka.selectorLabels } }], ports: [{ port: 'client', protocol: 'TCP' }] });
     const kafka = only(objects, 'StatefulSet', 'zookeeper-kafka-kafka').spec;
     expect(kafka.template.spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels)
       .toEqual(chart.zookeeper.selectorLabels);

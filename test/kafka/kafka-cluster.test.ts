@@ -1,6 +1,11 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { KafkaCluster, KafkaClusterProps, KafkaControllerMode, KafkaMode, Resources, Storage, ZooKeeperEnsemble } from '../../src';
-import { only, synthValid } from '../support/manifest';
+import * as kplus from 'cdk8s-plus-27';
+import {
+  ImagePullPolicy, KafkaCluster, KafkaClusterProps, KafkaControllerMode, KafkaMode, Resources, Storage, UpdateStrategy, ZooKeeperEnsemble,
+} from '../../src';
+import { KAFKA_DEFAULT_IMAGE, KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE } from '../../src/kafka/settings';
+import { objectsOf, only, synthValid } from '../support/manifest';
+import { describeAppWiring } from '../zookeeper/app-wiring';
 
 function chart(): Chart {
   return new Chart(Testing.app(), 'streaming', { namespace: 'streaming' });
@@ -133,6 +138,85 @@ describe('KafkaCluster', () => {
     expect(props).toContain('4@streaming-kafka-4.streaming-kafka-headless.streaming.svc.cluster.local:9093\n');
   });
 
+  test('the defaults of the shared props: the pinned image per mode, Resources.medium(), 50Gi, uid 1000', () => {
+    const c = chart();
+    const k = new KafkaCluster(c, 'kafka');
+    const sts = only(synthValid(c), 'StatefulSet').spec;
+    expect([KafkaCluster.DEFAULT_IMAGE, KafkaCluster.ZOOKEEPER_MODE_DEFAULT_IMAGE]).toEqual([KAFKA_DEFAULT_IMAGE, KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE]);
+    expect(k.image).toBe(KafkaCluster.DEFAULT_IMAGE);
+    expect(sts.template.spec.containers[0].resources).toEqual({ requests: { cpu: '1000m', memory: '2048Mi' }, limits: { memory: '2048Mi' } });
+    expect(sts.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('50Gi');
+    expect(sts.template.spec.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 });
+  });
+
+  test('shared props override the defaults: grace period, budget, pull policy, user', () => {
+    const c = chart();
+    new KafkaCluster(c, 'kafka', {
+      terminationGracePeriod: Duration.seconds(600),
+      disruptionBudget: { minAvailable: 2 },
+      imagePullPolicy: ImagePullPolicy.ALWAYS,
+      runAs: { uid: 1001, gid: 1001 },
+    });
+    const objects = synthValid(c);
+    const pod = only(objects, 'StatefulSet').spec.template.spec;
+    expect(pod.terminationGracePeriodSeconds).toBe(600);
+    expect(pod.containers[0].imagePullPolicy).toBe('Always');
+    expect(pod.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1001 });
+    expect(only(objects, 'PodDisruptionBudget').spec).toEqual(expect.objectContaining({ minAvailable: 2 }));
+  });
+
+  test('ZooKeeper in another namespace admits the brokers by their labels in their namespace', () => {
+    // GIVEN the ensemble in 'zoo' and the cluster in 'events'
+    const app = Testing.app();
+    const zoo = new Chart(app, 'zoo', { namespace: 'zoo' });
+    const events = new Chart(app, 'events', { namespace: 'events' });
+    const zk = new ZooKeeperEnsemble(zoo, 'zk');
+    // WHEN
+    const k = new KafkaCluster(events, 'kafka', { zookeeper: zk });
+    // THEN
+    expect(only(synthValid(events), 'ConfigMap').data['server.properties']).toContain(`zookeeper.connect=${zk.connectString}\n`);
+    const rules = only(synthValid(zoo), 'NetworkPolicy').spec.ingress;
+    expect(rules[rules.length - 1]).toEqual({
+      from: [{ podSelector: { matchLabels: k.selectorLabels }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'events' } } }],
+      ports: [{ port: 'client', protocol: 'TCP' }],
+    });
+  });
+
+  test('ZooKeeper in another namespace admits brokers of a chart without a namespace from namespace default', () => {
+    const app = Testing.app();
+    const zoo = new Chart(app, 'zoo', { namespace: 'zoo' });
+    const zk = new ZooKeeperEnsemble(zoo, 'zk');
+    const k = new KafkaCluster(new Chart(app, 'events'), 'kafka', { zookeeper: zk });
+    const rules = only(synthValid(zoo), 'NetworkPolicy').spec.ingress;
+    expect(rules[rules.length - 1].from).toEqual([
+      { podSelector: { matchLabels: k.selectorLabels }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } } },
+    ]);
+  });
+
+  test('an ensemble without a NetworkPolicy needs no admission; a cluster without one still gets admitted', () => {
+    // GIVEN an ensemble without a policy WHEN a cluster is wired to it THEN nothing throws and there is no policy to change
+    const c = chart();
+    const open = new ZooKeeperEnsemble(c, 'open', { networkPolicy: false });
+    new KafkaCluster(c, 'a', { zookeeper: open });
+    expect(objectsOf(synthValid(c), 'NetworkPolicy').map((p: any) => p.metadata.name)).toEqual(['streaming-a']);
+    // GIVEN a guarded ensemble WHEN a cluster without a policy is wired to it THEN the ensemble still admits it
+    const c2 = chart();
+    const zk = new ZooKeeperEnsemble(c2, 'zk');
+    const b = new KafkaCluster(c2, 'b', { zookeeper: zk, networkPolicy: false });
+    const policies = objectsOf(synthValid(c2), 'NetworkPolicy');
+    expect(policies.map((p: any) => p.metadata.name)).toEqual(['streaming-zk']);
+    expect(policies[0].spec.ingress).toContainEqual({ from: [{ podSelector: { matchLabels: b.selectorLabels } }], ports: [{ port: 'client', protocol: 'TCP' }] });
+  });
+
+  describe('apps wired to the cluster with cdk8s-plus', () => describeAppWiring({
+    subject: "KafkaCluster 'streaming/sys'",
+    make: (c, props) => new KafkaCluster(c, 'sys', props),
+    envName: 'KAFKA_BOOTSTRAP_SERVERS',
+    connection: (kafka) => kafka.bootstrapServers,
+    expected: [0, 1, 2].map((i) => `streaming-sys-${i}.streaming-sys-headless.streaming.svc.cluster.local:9092`).join(','),
+    port: 'client',
+  }));
+
   describe('KRaft with dedicated controllers', () => {
     const DEDICATED = { controllerMode: KafkaControllerMode.DEDICATED };
     const controllerFqdn = (i: number) => `streaming-kafka-controller-${i}.streaming-kafka-controller-headless.streaming.svc.cluster.local`;
@@ -249,6 +333,47 @@ describe('KafkaCluster', () => {
       expect(only(objects, 'Service', 'streaming-kafka-controller-headless').spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
     });
 
+    test('controllers share the pods\' settings (pull policy, labels, annotations, user, ServiceAccount, OnDelete), not a partition', () => {
+      // GIVEN shared props meant for every Kafka pod
+      const c = chart();
+      const sa = kplus.ServiceAccount.fromServiceAccountName(c, 'sa', 'kafka-irsa');
+      new KafkaCluster(c, 'kafka', {
+        ...DEDICATED,
+        imagePullPolicy: ImagePullPolicy.ALWAYS,
+        podLabels: { team: 'data' },
+        podAnnotations: { 'example.com/scrape': 'false' },
+        runAs: { uid: 1001, gid: 1001 },
+        serviceAccount: sa,
+      });
+      // WHEN
+      const objects = synthValid(c, { externalServiceAccounts: ['kafka-irsa'] });
+      // THEN brokers and controllers alike carry them
+      for (const name of ['streaming-kafka', 'streaming-kafka-controller']) {
+        const pod = only(objects, 'StatefulSet', name).spec.template;
+        expect(pod.metadata.labels.team).toBe('data');
+        expect(pod.metadata.annotations['example.com/scrape']).toBe('false');
+        expect(pod.spec.serviceAccountName).toBe('kafka-irsa');
+        expect(pod.spec.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1001 });
+        expect(pod.spec.containers[0].imagePullPolicy).toBe('Always');
+      }
+      expect(objectsOf(objects, 'ServiceAccount')).toHaveLength(0);
+      // a partition counts broker ordinals; OnDelete holds for both
+      const partitioned = chart();
+      new KafkaCluster(partitioned, 'kafka', { ...DEDICATED, brokers: 5, updateStrategy: UpdateStrategy.rollingUpdate(4) });
+      const p = synthValid(partitioned);
+      expect(only(p, 'StatefulSet', 'streaming-kafka').spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 4 } });
+      expect(only(p, 'StatefulSet', 'streaming-kafka-controller').spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 0 } });
+      const manual = chart();
+      new KafkaCluster(manual, 'kafka', { ...DEDICATED, updateStrategy: UpdateStrategy.onDelete() });
+      for (const sts of objectsOf(synthValid(manual), 'StatefulSet')) expect(sts.spec.updateStrategy).toEqual({ type: 'OnDelete' });
+    });
+
+    test('without NetworkPolicies there is nothing to admit the brokers to, and nothing throws', () => {
+      const c = chart();
+      new KafkaCluster(c, 'kafka', { ...DEDICATED, networkPolicy: false });
+      expect(objectsOf(synthValid(c), 'NetworkPolicy')).toHaveLength(0);
+    });
+
     test('controllerResources and controllerStorage size the controllers, not the brokers', () => {
       const c = chart();
       new KafkaCluster(c, 'kafka', {
@@ -298,6 +423,31 @@ describe('KafkaCluster', () => {
         'brokers must be at most 1000 with dedicated controllers, got 1001: controllers take node ids from 1000'],
       ['a name that leaves no room for the controllers', { controllerMode: KafkaControllerMode.DEDICATED, name: 'a'.repeat(42) },
         `name '${'a'.repeat(42)}' leaves no room for the dedicated controllers' StatefulSet '${'a'.repeat(42)}-controller' (53 characters; at most 52): choose a name of at most 41 characters`],
+      ['monitoring, which Kafka has no exporter for yet', { monitoring: {} },
+        "KafkaCluster 'streaming/kafka': monitoring is not available for Kafka in this release: "],
+      ['a controller mode that is not one', { controllerMode: 'split' as any },
+        "KafkaCluster 'streaming/kafka': controllerMode must be KafkaControllerMode.COMBINED or KafkaControllerMode.DEDICATED, got \"split\""],
+      ['clients without a NetworkPolicy', { networkPolicy: false, allowClientsFrom: [] }, "KafkaCluster 'streaming/kafka': allowClientsFrom needs networkPolicy"],
+      ['a multi-line extraConfig value', { extraConfig: { 'compression.type': 'zstd\nnode.id=7' } }, "extraConfig value of 'compression.type' must be a single-line string"],
+      // JavaScript callers: wrong types are errors that name the prop, not TypeErrors
+      ['zookeeper as a plain object', { zookeeper: {} as any }, "KafkaCluster 'streaming/kafka': zookeeper must be a ZooKeeperEnsemble of this app, got a plain object {}"],
+      ['storage as a plain object', { storage: { size: '50Gi' } as any },
+        "KafkaCluster 'streaming/kafka': storage must be Storage.persistent({ size: Size.gibibytes(10) }) or Storage.ephemeral(), got a plain object {\"size\":\"50Gi\"}"],
+      ['a storage size as a string', { storage: Storage.persistent({ size: '50Gi' as any }) },
+        "KafkaCluster 'streaming/kafka': storage size must be a Size such as Size.gibibytes(10), got the string '50Gi'"],
+      ['a heap as a string', { heap: '2Gi' as any }, "KafkaCluster 'streaming/kafka': heap must be a Size such as Size.gibibytes(1), got the string '2Gi'"],
+      ['resources as a plain object', { resources: { cpuMillis: 1000, memory: '2Gi' } as any },
+        "KafkaCluster 'streaming/kafka': resources must be a Resources such as Resources.medium() or Resources.of({ cpuMillis, memory }), got a plain object"],
+      ['a retention in hours as a number', { logRetention: 168 as any }, "KafkaCluster 'streaming/kafka': logRetention must be a Duration in whole hours such as Duration.hours(168), got 168"],
+      ['a segment size as a string', { logSegmentSize: '1Gi' as any }, "KafkaCluster 'streaming/kafka': logSegmentSize must be a Size such as Size.gibibytes(1), got the string '1Gi'"],
+      ['a check interval in milliseconds', { logRetentionCheckInterval: 300000 as any },
+        "KafkaCluster 'streaming/kafka': logRetentionCheckInterval must be a Duration such as Duration.minutes(5), got 300000"],
+      ['controllerStorage as a plain object', { controllerMode: KafkaControllerMode.DEDICATED, controllerStorage: { size: '10Gi' } as any },
+        "KafkaCluster 'streaming/kafka': controllerStorage must be Storage.persistent({ size: Size.gibibytes(10) }) or Storage.ephemeral(), got a plain object"],
+      ['a controller storage size as a string', { controllerMode: KafkaControllerMode.DEDICATED, controllerStorage: Storage.persistent({ size: '10Gi' as any }) },
+        "KafkaCluster 'streaming/kafka': controllerStorage size must be a Size such as Size.gibibytes(10), got the string '10Gi'"],
+      ['controllerResources as a plain object', { controllerMode: KafkaControllerMode.DEDICATED, controllerResources: { cpuMillis: 250 } as any },
+        "KafkaCluster 'streaming/kafka': controllerResources must be a Resources such as Resources.medium() or Resources.of({ cpuMillis, memory }), got a plain object"],
     ];
     test.each(cases)('%s', (_name, props, message) => {
       expect(() => new KafkaCluster(chart(), 'kafka', props)).toThrow(message);

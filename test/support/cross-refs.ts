@@ -14,6 +14,8 @@ export { GENERATES_KEYS, GENERATES_SECRET };
 export interface CrossRefOptions {
   /** Secrets that exist outside the manifest (user-managed), with their keys. */
   readonly externalSecrets?: { [name: string]: string[] };
+  /** ServiceAccounts that exist outside the manifest (user-managed). */
+  readonly externalServiceAccounts?: string[];
 }
 
 const POD_OWNERS = new Set(['StatefulSet', 'Deployment', 'DaemonSet', 'Job', 'ReplicaSet']);
@@ -95,7 +97,7 @@ export function crossReferenceProblems(objects: Json[], options: CrossRefOptions
       }
     }
     const sa = spec.serviceAccountName;
-    if (sa && sa !== 'default' && !find('ServiceAccount', sa)) problems.push(`${where}: serviceAccountName '${sa}' is not in the manifest`);
+    if (sa && sa !== 'default' && !find('ServiceAccount', sa) && !(options.externalServiceAccounts ?? []).includes(sa)) problems.push(`${where}: serviceAccountName '${sa}' is not in the manifest`);
 
     for (const v of spec.volumes ?? []) {
       if (v.configMap) {

@@ -89,12 +89,19 @@ export function manifestProblems(objects: Json[], options: ManifestCheckOptions 
 
 /** Synthesizes `chart` and asserts that every check passes; returns the objects. */
 export function synthValid(chart: Chart, options: ManifestCheckOptions = {}): Json[] {
+  const errors = validationErrors(chart);
+  if (errors.length > 0) throw new Error(`the app of chart '${chart.node.id}' fails validation:\n  ${errors.join('\n  ')}`);
   const objects = Testing.synth(chart);
   const problems = manifestProblems(objects, options);
   if (problems.length > 0) {
     throw new Error(`the manifest of chart '${chart.node.id}' has ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   }
   return objects;
+}
+
+/** What `app.synth()` would reject: every construct's `node.validate()` in the chart's app. */
+export function validationErrors(chart: Chart): string[] {
+  return chart.node.root.node.findAll().flatMap((c) => c.node.validate().map((e) => `${c.node.path}: ${e}`));
 }
 
 /** The objects of `kind` (optionally named `name`). */

@@ -1,6 +1,11 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { AntiAffinity, Resources, Storage, ZooKeeperEnsemble, ZooKeeperEnsembleProps } from '../../src';
+import * as kplus from 'cdk8s-plus-27';
+import {
+  AntiAffinity, ImagePullPolicy, Resources, Storage, UnhealthyPodEvictionPolicy, ZooKeeperEnsemble, ZooKeeperEnsembleProps,
+} from '../../src';
+import { ZOOKEEPER_DEFAULT_IMAGE } from '../../src/zookeeper/settings';
 import { only, synthValid } from '../support/manifest';
+import { describeAppWiring } from './app-wiring';
 
 function chart(): Chart {
   return new Chart(Testing.app(), 'streaming', { namespace: 'streaming' });
@@ -115,7 +120,7 @@ describe('ZooKeeperEnsemble', () => {
       storage: Storage.persistent({ size: Size.gibibytes(20), storageClassName: 'ceph-rbd' }),
       transactionLogStorage: Storage.persistent({ size: Size.gibibytes(5), storageClassName: 'fast' }),
       adminServer: true,
-      prometheusMetrics: true,
+      monitoring: {},
       placement: { antiAffinity: AntiAffinity.hard() },
       tickTime: Duration.millis(3000),
       initLimit: 20,
@@ -136,6 +141,7 @@ describe('ZooKeeperEnsemble', () => {
     expect(sts.volumeClaimTemplates.map((t: any) => [t.metadata.name, t.spec.storageClassName])).toEqual([['data', 'ceph-rbd'], ['datalog', 'fast']]);
     expect(sts.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
     expect(sts.template.spec.containers[0].ports.map((p: any) => p.name)).toEqual(['client', 'quorum', 'election', 'admin', 'metrics']);
+    expect(sts.template.spec.containers[0].volumeMounts).toContainEqual({ name: 'datalog', mountPath: '/datalog' });
   });
 
   test('a single member is allowed for development, with a warning annotation', () => {
@@ -155,13 +161,80 @@ describe('ZooKeeperEnsemble', () => {
     expect(env).toContainEqual({ name: 'ZK_SERVER_HEAP', value: '1536' });
   });
 
-  test('allowClients admits a peer to the client port only', () => {
+  test('allowClients admits a peer to the client port only, not the AdminServer', () => {
+    // GIVEN an ensemble with the AdminServer (a second CLIENT port) and no default clients
     const c = chart();
-    const zk = new ZooKeeperEnsemble(c, 'zk', { allowClientsFrom: [] });
-    zk.allowClients({ podSelector: { matchLabels: { app: 'kafka' } } });
+    const zk = new ZooKeeperEnsemble(c, 'zk', { allowClientsFrom: [], adminServer: true });
+    // WHEN
+    zk.allowClients(kplus.Pods.select(c, 'kafka', { labels: { app: 'kafka' } }));
+    // THEN
     const np = only(synthValid(c), 'NetworkPolicy').spec.ingress;
     expect(np[np.length - 1]).toEqual({ from: [{ podSelector: { matchLabels: { app: 'kafka' } } }], ports: [{ port: 'client', protocol: 'TCP' }] });
   });
+
+  test('monitoring turns on the Prometheus provider and a ServiceMonitor scraping it; without it there is neither', () => {
+    // GIVEN one ensemble with monitoring and one without
+    const c = chart();
+    const zk = new ZooKeeperEnsemble(c, 'zk', { monitoring: { interval: Duration.seconds(15), labels: { release: 'prom' } } });
+    new ZooKeeperEnsemble(c, 'plain');
+    // WHEN
+    const objects = synthValid(c);
+    // THEN the monitored one has the provider, the port (open to every namespace) and the ServiceMonitor
+    expect(zk.workload.metrics).toBeDefined();
+    const monitor = only(objects, 'ServiceMonitor');
+    expect(monitor.metadata).toMatchObject({ name: 'streaming-zk', labels: { release: 'prom' } });
+    expect(monitor.spec.selector.matchLabels).toEqual(zk.selectorLabels);
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics', interval: '15s' })]);
+    const cfg = only(objects, 'ConfigMap', 'streaming-zk-config').data['zoo.cfg'];
+    expect(cfg).toContain('metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\nmetricsProvider.httpPort=7000\n');
+    expect(only(objects, 'StatefulSet', 'streaming-zk').spec.template.spec.containers[0].ports).toContainEqual({ name: 'metrics', containerPort: 7000, protocol: 'TCP' });
+    expect(only(objects, 'NetworkPolicy', 'streaming-zk').spec.ingress).toContainEqual({ from: [{ namespaceSelector: {} }], ports: [{ port: 'metrics', protocol: 'TCP' }] });
+    // and the plain one has none of it
+    expect(only(objects, 'ConfigMap', 'streaming-plain-config').data['zoo.cfg']).not.toContain('metricsProvider');
+    expect(only(objects, 'StatefulSet', 'streaming-plain').spec.template.spec.containers[0].ports.map((p: any) => p.name)).not.toContain('metrics');
+  });
+
+  test('shared props override the ensemble\'s defaults: grace period, user, budget, pull policy, pod labels', () => {
+    const c = chart();
+    new ZooKeeperEnsemble(c, 'zk', {
+      name: 'zoo',
+      terminationGracePeriod: Duration.seconds(120),
+      runAs: { uid: 2000, gid: 3000 },
+      disruptionBudget: { maxUnavailable: 1, unhealthyPodEvictionPolicy: UnhealthyPodEvictionPolicy.ALWAYS_ALLOW },
+      imagePullPolicy: ImagePullPolicy.ALWAYS,
+      podLabels: { team: 'data' },
+      replicas: 5,
+    });
+    const objects = synthValid(c);
+    const sts = only(objects, 'StatefulSet', 'zoo').spec.template;
+    expect(sts.spec.terminationGracePeriodSeconds).toBe(120);
+    expect(sts.spec.securityContext).toMatchObject({ runAsUser: 2000, runAsGroup: 3000, fsGroup: 3000 });
+    expect(sts.spec.containers[0].imagePullPolicy).toBe('Always');
+    expect(sts.metadata.labels.team).toBe('data');
+    expect(only(objects, 'PodDisruptionBudget', 'zoo').spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+  });
+
+  test('the defaults of the shared props: the pinned image, 60 s to stop, uid 1000, 10Gi', () => {
+    const c = chart();
+    const zk = new ZooKeeperEnsemble(c, 'zk');
+    const sts = only(synthValid(c), 'StatefulSet').spec;
+    expect(ZooKeeperEnsemble.DEFAULT_IMAGE).toBe(ZOOKEEPER_DEFAULT_IMAGE);
+    expect(zk.image).toBe(ZooKeeperEnsemble.DEFAULT_IMAGE);
+    expect(sts.template.spec.containers[0].image).toBe(ZooKeeperEnsemble.DEFAULT_IMAGE);
+    expect(sts.template.spec.terminationGracePeriodSeconds).toBe(60);
+    expect(sts.template.spec.securityContext).toMatchObject({ runAsUser: 1000, runAsGroup: 1000 });
+    expect(sts.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('10Gi');
+    expect(sts.template.spec.containers[0].resources.limits.memory).toBe('1024Mi');
+  });
+
+  describe('apps wired to the ensemble with cdk8s-plus', () => describeAppWiring({
+    subject: "ZooKeeperEnsemble 'streaming/sys'",
+    make: (c, props) => new ZooKeeperEnsemble(c, 'sys', props),
+    envName: 'ZOOKEEPER_CONNECT',
+    connection: (zk) => zk.connectString,
+    expected: [0, 1, 2].map((i) => `streaming-sys-${i}.streaming-sys-headless.streaming.svc.cluster.local:2181`).join(','),
+    port: 'client',
+  }));
 
   describe('bad input fails at construction with the construct, the property and what is allowed', () => {
     const cases: [string, ZooKeeperEnsembleProps, string][] = [
@@ -179,6 +252,26 @@ describe('ZooKeeperEnsemble', () => {
       ['a bad four-letter word', { fourLetterWords: ['stats'] }, "fourLetterWords must be four lower-case letters (or '*'), got 'stats'"],
       ['extraConfig overriding a typed setting', { extraConfig: { dataDir: '/x' } }, "extraConfig key 'dataDir' is not allowed"],
       ['an unpinned image', { image: 'zookeeper:latest' }, "container 'zookeeper' image 'zookeeper:latest' uses 'latest'"],
+      ['a too long name', { name: 'z'.repeat(53) }, "ZooKeeperEnsemble 'streaming/zk': name '" + 'z'.repeat(53) + "' is 53 characters; a StatefulSet name may have at most 52"],
+      ['clients without a NetworkPolicy', { networkPolicy: false, allowClientsFrom: [] }, "ZooKeeperEnsemble 'streaming/zk': allowClientsFrom needs networkPolicy"],
+      // JavaScript callers: wrong types are errors that name the prop, not TypeErrors
+      ['storage as a plain object', { storage: { size: '10Gi' } as any },
+        "ZooKeeperEnsemble 'streaming/zk': storage must be Storage.persistent({ size: Size.gibibytes(10) }) or Storage.ephemeral(), got a plain object {\"size\":\"10Gi\"}"],
+      ['a storage size as a string', { storage: Storage.persistent({ size: '10Gi' as any }) },
+        "ZooKeeperEnsemble 'streaming/zk': storage size must be a Size such as Size.gibibytes(10), got the string '10Gi'"],
+      ['a transaction-log storage size as a string', { transactionLogStorage: Storage.persistent({ size: '5Gi' as any }) },
+        "ZooKeeperEnsemble 'streaming/zk': transactionLogStorage size must be a Size such as Size.gibibytes(10), got the string '5Gi'"],
+      ['transactionLogStorage as a plain object', { transactionLogStorage: { size: 5 } as any },
+        "ZooKeeperEnsemble 'streaming/zk': transactionLogStorage must be Storage.persistent({ size: Size.gibibytes(5) }) or Storage.ephemeral(), got a plain object"],
+      ['a heap as a string', { heap: '2Gi' as any }, "ZooKeeperEnsemble 'streaming/zk': heap must be a Size such as Size.gibibytes(1), got the string '2Gi'"],
+      ['a tick time in milliseconds as a number', { tickTime: 2000 as any }, "ZooKeeperEnsemble 'streaming/zk': tickTime must be a Duration such as Duration.millis(2000), got 2000"],
+      ['a purge interval as a string', { purgeInterval: '24h' as any }, "ZooKeeperEnsemble 'streaming/zk': purgeInterval must be a Duration in whole hours such as Duration.hours(24), got the string '24h'"],
+      ['resources as a plain object', { resources: { cpuMillis: 250, memory: '1Gi' } as any },
+        "ZooKeeperEnsemble 'streaming/zk': resources must be a Resources such as Resources.medium() or Resources.of({ cpuMillis, memory }), got a plain object"],
+      ['a memory size as a string', { resources: Resources.of({ cpuMillis: 250, memory: '1Gi' as any }) },
+        "ZooKeeperEnsemble 'streaming/zk': resources memory must be a Size such as Size.gibibytes(1), got the string '1Gi'"],
+      ['a grace period in seconds', { terminationGracePeriod: 60 as any }, "ZooKeeperEnsemble 'streaming/zk': terminationGracePeriod must be a Duration such as Duration.seconds(60), got 60"],
+      ['a multi-line extraConfig value', { extraConfig: { 'snapCount': '1\nserver.9=evil:1:2' } }, "extraConfig value of 'snapCount' must be a single-line string"],
     ];
     test.each(cases)('%s', (_name, props, message) => {
       expect(() => new ZooKeeperEnsemble(chart(), 'zk', props)).toThrow(message);

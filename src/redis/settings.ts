@@ -1,0 +1,132 @@
+// RedisCluster's props, checked once and resolved into what the construct
+// renders. Every problem is a construction-time error that names the
+// construct and the prop: "RedisCluster '<path>': <prop> <what is allowed>, got X".
+
+import { Duration, Size } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { WorkloadIdentity } from '../core/identity';
+import { describe, Problem } from '../core/names';
+import { Resources } from '../core/resources';
+import { RunAs } from '../core/security';
+import { SystemUnitProps, systemUnitProps } from '../core/system';
+import { RedisBootstrapSettings, RedisConfSettings, RedisStartSettings } from './config';
+import type { RedisClusterProps } from './redis-cluster';
+
+/** The pinned default image (BSD-licensed Redis 7.2). */
+export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7';
+/** The Secret key that holds the Redis password. */
+export const REDIS_PASSWORD_KEY = 'password';
+/** Seconds the bootstrap script waits for each node to answer PING. */
+export const REDIS_BOOTSTRAP_WAIT_SECONDS = 300;
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const PASSWORD_DIRECTIVES = /^\s*(requirepass|masterauth|masteruser|user)\b/i;
+
+/** A RedisCluster's props, validated, with every default applied. */
+export interface RedisSettings {
+  /** Errors name the RedisCluster and the prop. */
+  readonly problem: Problem;
+  /** The names of the StatefulSet, its Service and its pods. */
+  readonly identity: WorkloadIdentity;
+  /**
+   * The shared knobs for the unit, with Redis's defaults (image, resources,
+   * storage, user, grace period, budget); `name` and `clusterDomain` are in
+   * `identity`, so they are left out here.
+   */
+  readonly unit: SystemUnitProps;
+  readonly image: string;
+  readonly runAs: RunAs;
+  readonly masters: number;
+  readonly replicasPerMaster: number;
+  /** masters × (1 + replicasPerMaster). */
+  readonly nodes: number;
+  readonly auth: boolean;
+  readonly existingSecret: string | undefined;
+  /** redis.conf. */
+  readonly conf: RedisConfSettings;
+  /** start.sh. */
+  readonly start: RedisStartSettings;
+  /** The bootstrap Job's script. */
+  readonly bootstrap: RedisBootstrapSettings;
+}
+
+/** Checks `props` (JavaScript and jsii callers can pass anything) and resolves the defaults. */
+export function resolveRedisSettings(owner: IConstruct, props: RedisClusterProps): RedisSettings {
+  const problem = new Problem('RedisCluster', owner);
+  if (props.monitoring !== undefined) {
+    throw problem.error('monitoring', 'is not available for Redis in this release: there is no metrics exporter yet (redis_exporter comes in a later release); remove the prop');
+  }
+  const masters = problem.integer('masters', props.masters ?? 3, 3, 1000);
+  const replicasPerMaster = problem.integer('replicasPerMaster', props.replicasPerMaster ?? 1, 0, 10);
+  const nodes = masters * (1 + replicasPerMaster);
+  const unit = systemUnitProps(problem, props, {
+    image: DEFAULT_REDIS_IMAGE,
+    resources: Resources.small(),
+    storageSize: Size.gibibytes(10),
+    runAs: { uid: 999, gid: 999 },
+    terminationGracePeriod: Duration.seconds(30),
+    disruptionBudget: { maxUnavailable: 1 },
+  });
+  const { image, resources, runAs } = unit;
+  const { auth, existingSecret } = checkAuth(problem, props);
+  const identity = WorkloadIdentity.of(owner, { kind: 'RedisCluster', name: props.name, clusterDomain: props.clusterDomain });
+  return {
+    problem,
+    identity,
+    unit,
+    image,
+    runAs,
+    masters,
+    replicasPerMaster,
+    nodes,
+    auth,
+    existingSecret,
+    conf: {
+      nodeTimeoutMillis: checkNodeTimeout(problem, props.nodeTimeout),
+      maxMemoryMebibytes: Math.floor(resources.memoryLimitMebibytes * checkMaxMemoryFraction(problem, props.maxMemoryFraction)),
+      extraLines: checkConfig(problem, props.config),
+    },
+    start: { headlessServiceName: identity.headlessServiceName, clusterDomain: identity.clusterDomain, auth },
+    bootstrap: {
+      nodeHosts: Array.from({ length: nodes }, (_, i) => identity.podFqdn(i)),
+      replicasPerMaster,
+      waitSeconds: REDIS_BOOTSTRAP_WAIT_SECONDS,
+    },
+  };
+}
+
+function checkAuth(problem: Problem, props: RedisClusterProps): { auth: boolean; existingSecret: string | undefined } {
+  const auth = props.auth ?? true;
+  if (typeof auth !== 'boolean') throw problem.error('auth', `must be true or false, got ${describe(auth)}`);
+  const existingSecret = props.existingSecret;
+  if (existingSecret === undefined) return { auth, existingSecret };
+  if (!auth) throw problem.error('existingSecret', 'needs auth: true (there is no password to read)');
+  if (typeof existingSecret !== 'string' || existingSecret.length > 253 || !DNS_SUBDOMAIN.test(existingSecret)) {
+    throw problem.error('existingSecret', `must be the name of a Secret (a DNS-1123 subdomain) with the key '${REDIS_PASSWORD_KEY}', got ${describe(existingSecret)}`);
+  }
+  return { auth, existingSecret };
+}
+
+function checkNodeTimeout(problem: Problem, nodeTimeout: Duration | undefined): number {
+  problem.instanceOf('nodeTimeout', nodeTimeout, Duration, 'a Duration such as Duration.seconds(5)');
+  return problem.integer('nodeTimeout (ms)', nodeTimeout?.toMilliseconds() ?? 5000, 500, 600000);
+}
+
+function checkMaxMemoryFraction(problem: Problem, fraction: number = 0.7): number {
+  if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 0.9)) {
+    throw problem.error('maxMemoryFraction', `must be from 0 to 0.9 (the rest is the AOF rewrite fork and buffers), got ${describe(fraction)}`);
+  }
+  return fraction;
+}
+
+function checkConfig(problem: Problem, config: string[] = []): string[] {
+  if (!Array.isArray(config)) throw problem.error('config', `must be a list of redis.conf lines, got ${describe(config)}`);
+  for (const line of config) {
+    if (typeof line !== 'string') throw problem.error('config', `must be a list of redis.conf lines, got ${describe(line)} in it`);
+    if (PASSWORD_DIRECTIVES.test(line)) {
+      throw problem.error('config', `must not set '${line.trim().split(/\s+/)[0]}': the password comes from the credentials Secret, never from the ConfigMap`);
+    }
+    if (/\n/.test(line)) throw problem.error('config', 'takes one directive per entry, without newlines');
+  }
+  return [...config];
+}
