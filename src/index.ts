@@ -26,6 +26,8 @@ export type { CredentialsProps } from './core/credentials';
 export { MetricsMonitor } from './core/monitoring';
 export type { MetricsMonitorProps, AlertRule } from './core/monitoring';
 export { RestrictedProfile } from './core/interop';
+export { BackupTarget, S3UriStyle } from './core/backup';
+export type { S3BackupTargetOptions, VolumeBackupTargetOptions } from './core/backup';
 
 // the systems
 export { ZooKeeperEnsemble } from './zookeeper/zookeeper-ensemble';

@@ -1,4 +1,4 @@
-import { Duration } from 'cdk8s';
+import { Cron, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Problem } from './names';
@@ -57,7 +57,7 @@ export interface OneShotJobProps {
  * cleaned up after a while. CronJobs use the same spec as their template.
  * @internal
  */
-export function renderJobSpec(scope: OneShotJobProps, serviceAccountName: string | undefined): k8s.JobSpec {
+export function renderJobSpec(scope: OneShotJobProps, serviceAccountName: string | undefined, withTtl: boolean = true): k8s.JobSpec {
   const pod = new PodBuilder({
     problem: scope.problem,
     runAs: scope.runAs,
@@ -74,7 +74,7 @@ export function renderJobSpec(scope: OneShotJobProps, serviceAccountName: string
   return {
     backoffLimit: problem.integer(`job '${scope.name}' backoffLimit`, scope.backoffLimit ?? 6, 0, 100),
     activeDeadlineSeconds: deadline,
-    ttlSecondsAfterFinished: (scope.ttl ?? Duration.hours(1)).toSeconds(),
+    ...(withTtl ? { ttlSecondsAfterFinished: (scope.ttl ?? Duration.hours(1)).toSeconds() } : {}),
     template: {
       metadata: { labels: scope.labels },
       spec: {
@@ -111,15 +111,8 @@ export class OneShotJob extends Construct {
     const name = props.problem.dnsLabel(`job name '${props.name}'`, props.name);
     this.labels = props.labels;
     const metadata = { name, labels: props.labels };
-    if (props.rules && props.rules.length > 0) {
-      this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata, automountServiceAccountToken: false });
-      this.role = new k8s.KubeRole(this, 'Role', { metadata, rules: props.rules });
-      new k8s.KubeRoleBinding(this, 'RoleBinding', {
-        metadata,
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-        subjects: [{ kind: 'ServiceAccount', name }],
-      });
-    }
+    this.serviceAccount = grantJobRules(this, name, props);
+    this.role = this.serviceAccount ? this.node.findChild('Role') as k8s.KubeRole : undefined;
     this.job = new k8s.KubeJob(this, 'Job', {
       metadata: { ...metadata, ...(props.annotations ? { annotations: props.annotations } : {}) },
       spec: renderJobSpec(props, this.serviceAccount ? name : undefined),
@@ -133,10 +126,93 @@ export class OneShotJob extends Construct {
    * label when the Job has no such pair.
    */
   public peer(): kplus.Pods {
-    const stable = ['app.kubernetes.io/instance', 'app.kubernetes.io/component'];
-    const labels = stable.every((k) => k in this.labels)
-      ? Object.fromEntries(stable.map((k) => [k, this.labels[k]]))
-      : this.labels;
-    return kplus.Pods.select(this, 'Pods', { labels });
+    return kplus.Pods.select(this, 'Pods', { labels: stableLabels(this.labels) });
   }
+}
+
+/**
+ * A one-shot pod on a schedule, and its overlap policy.
+ * @internal
+ */
+export interface ScheduledJobProps extends OneShotJobProps {
+  /** When it runs (cron syntax, in the controller manager's time zone). */
+  readonly schedule: Cron;
+  /**
+   * How late a missed run may still start; later runs are skipped (and a
+   * controller that was down does not fire a burst of them).
+   * @default Duration.minutes(30)
+   */
+  readonly startingDeadline?: Duration;
+  /**
+   * Finished Jobs kept for inspection (successful and failed, each).
+   * @default 3
+   */
+  readonly historyLimit?: number;
+}
+
+/**
+ * A CronJob whose runs never overlap (`concurrencyPolicy: Forbid`: a backup
+ * that outlives its period delays the next one instead of racing it), with
+ * the one-shot Job's limits for each run: backups, restore checks.
+ * @internal
+ */
+export class ScheduledJob extends Construct {
+  /** The CronJob. */
+  public readonly cronJob: k8s.KubeCronJob;
+  /** The ServiceAccount, when the Job has API permissions. */
+  public readonly serviceAccount: k8s.KubeServiceAccount | undefined;
+
+  private readonly labels: { [key: string]: string };
+
+  public constructor(scope: Construct, id: string, props: ScheduledJobProps) {
+    super(scope, id);
+    const problem = props.problem;
+    const name = problem.dnsLabel(`job name '${props.name}'`, props.name, 52);
+    this.labels = props.labels;
+    const metadata = { name, labels: props.labels };
+    this.serviceAccount = grantJobRules(this, name, props);
+    const startingDeadline = (props.startingDeadline ?? Duration.minutes(30)).toSeconds();
+    problem.integer(`job '${name}' startingDeadline (seconds)`, startingDeadline, 10);
+    const history = problem.integer(`job '${name}' historyLimit`, props.historyLimit ?? 3, 0, 100);
+    this.cronJob = new k8s.KubeCronJob(this, 'CronJob', {
+      metadata: { ...metadata, ...(props.annotations ? { annotations: props.annotations } : {}) },
+      spec: {
+        schedule: props.schedule.expressionString,
+        concurrencyPolicy: 'Forbid',
+        startingDeadlineSeconds: startingDeadline,
+        successfulJobsHistoryLimit: history,
+        failedJobsHistoryLimit: history,
+        jobTemplate: {
+          metadata: { labels: props.labels },
+          // finished runs are kept by the history limits, not by a TTL
+          spec: renderJobSpec({ ...props, ttl: undefined }, this.serviceAccount ? name : undefined, false),
+        },
+      },
+    });
+  }
+
+  /** The runs' pods as a cdk8s-plus peer, to admit them to a system's ports. */
+  public peer(): kplus.Pods {
+    return kplus.Pods.select(this, 'Pods', { labels: stableLabels(this.labels) });
+  }
+}
+
+/** ServiceAccount, Role and RoleBinding of a Job with API permissions. */
+function grantJobRules(scope: Construct, name: string, props: OneShotJobProps): k8s.KubeServiceAccount | undefined {
+  if (!props.rules || props.rules.length === 0) return undefined;
+  const metadata = { name, labels: props.labels };
+  const sa = new k8s.KubeServiceAccount(scope, 'ServiceAccount', { metadata, automountServiceAccountToken: false });
+  new k8s.KubeRole(scope, 'Role', { metadata, rules: props.rules });
+  new k8s.KubeRoleBinding(scope, 'RoleBinding', {
+    metadata,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name }],
+  });
+  return sa;
+}
+
+/** The instance and component labels (stable across upgrades), or every label when there is no such pair. */
+function stableLabels(labels: { [key: string]: string }): { [key: string]: string } {
+  const stable = ['app.kubernetes.io/instance', 'app.kubernetes.io/component'];
+  return stable.every((k) => k in labels) ? Object.fromEntries(stable.map((k) => [k, labels[k]])) : labels;
 }

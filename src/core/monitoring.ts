@@ -24,6 +24,16 @@ export interface AlertRule {
   readonly severity?: string;
   /** One-line human summary. */
   readonly summary: string;
+  /**
+   * What the alert means and what to look at first (the `description` annotation).
+   * @default - none
+   */
+  readonly description?: string;
+  /**
+   * Link to the runbook (the `runbook_url` annotation).
+   * @default - none
+   */
+  readonly runbookUrl?: string;
 }
 
 /** Props of `MetricsMonitor`. */
@@ -109,7 +119,11 @@ export class MetricsMonitor extends Construct {
             expr: PrometheusRuleSpecGroupsRulesExpr.fromString(a.expr),
             for: `${(a.pendingFor ?? Duration.minutes(5)).toSeconds()}s`,
             labels: { severity: a.severity ?? 'warning' },
-            annotations: { summary: a.summary },
+            annotations: {
+              summary: a.summary,
+              ...(a.description ? { description: a.description } : {}),
+              ...(a.runbookUrl ? { runbook_url: a.runbookUrl } : {}),
+            },
           })),
         }],
       },

@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { WorkloadIdentity } from './identity';
-import { MetricsMonitor } from './monitoring';
+import { AlertRule, MetricsMonitor } from './monitoring';
 import { Problem } from './names';
 import { renderPlacement } from './placement';
 import { PodBuilder, PortRole, SecretVolume, WorkloadContainer, WorkloadPort, WorkloadVolume, ConfigFile } from './pod-spec';
@@ -127,6 +127,12 @@ export interface StatefulWorkloadProps extends StatefulSystemProps {
    * @default true
    */
   readonly clientService?: boolean;
+  /**
+   * Alerting rules, rendered into a PrometheusRule beside the ServiceMonitor
+   * (needs `monitoring`).
+   * @default - none
+   */
+  readonly alerts?: AlertRule[];
 }
 
 const MANAGED_BY = 'cdk8s-stateful';
@@ -297,7 +303,10 @@ export class StatefulWorkload extends Construct {
     if (shared.networkPolicy === false && shared.allowClientsFrom) {
       throw problem.error('allowClientsFrom', 'needs networkPolicy: without a NetworkPolicy every pod may connect, so naming clients would do nothing');
     }
-    this.metrics = shared.monitoring ? this.makeMonitor(shared.monitoring) : undefined;
+    if (props.alerts && props.alerts.length > 0 && !shared.monitoring) {
+      throw problem.error('alerts', 'need monitoring: the rules evaluate the metrics that monitoring scrapes');
+    }
+    this.metrics = shared.monitoring ? this.makeMonitor(shared.monitoring, props.alerts) : undefined;
     registerDuplicateCheck(this);
   }
 
@@ -424,11 +433,11 @@ export class StatefulWorkload extends Construct {
     return policy;
   }
 
-  private makeMonitor(options: { labels?: { [key: string]: string }; interval?: Duration }): MetricsMonitor {
+  private makeMonitor(options: { labels?: { [key: string]: string }; interval?: Duration }, alerts: AlertRule[] | undefined): MetricsMonitor {
     if (!this.ports.some((p) => p.role === PortRole.METRICS)) {
       throw this.problem.error('monitoring', `needs a METRICS port to scrape; ports: ${this.ports.map((p) => p.name).join(', ') || 'none'}`);
     }
-    return new MetricsMonitor(this, 'Metrics', { workload: this, labels: options.labels, interval: options.interval });
+    return new MetricsMonitor(this, 'Metrics', { workload: this, labels: options.labels, interval: options.interval, alerts });
   }
 
   private makeClientService(id: string, options: ClientServiceOptions): k8s.KubeService {

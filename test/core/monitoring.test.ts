@@ -58,3 +58,25 @@ describe('MetricsMonitor', () => {
       .toThrow("alerts has two alerts named 'A'");
   });
 });
+
+describe('alerts of a workload', () => {
+  test('render into a PrometheusRule with summary, description and runbook, and need monitoring', () => {
+    // GIVEN
+    const c = new Chart(Testing.app(), 'm', { namespace: 'data' });
+    const props = {
+      appName: 'db',
+      containers: [{
+        name: 'db', image: 'example/db:1.0.0',
+        ports: [{ name: 'client', port: 5000 }, { name: 'metrics', port: 9100, role: PortRole.METRICS }],
+        readinessProbe: Probe.tcp('client'),
+      }],
+      alerts: [{ name: 'DbDown', expr: 'up == 0', summary: 'a member is down', description: 'check the pod', runbookUrl: 'https://runbooks.example/db-down' }],
+    };
+    // WHEN
+    new StatefulWorkload(c, 'db', { ...props, monitoring: {} });
+    // THEN
+    const rule = only(synthValid(c), 'PrometheusRule');
+    expect(rule.spec.groups[0].rules[0].annotations).toEqual({ summary: 'a member is down', description: 'check the pod', runbook_url: 'https://runbooks.example/db-down' });
+    expect(() => new StatefulWorkload(new Chart(Testing.app(), 'n'), 'db', props)).toThrow("StatefulWorkload 'n/db': alerts need monitoring");
+  });
+});

@@ -1,0 +1,154 @@
+import { Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { describe, Problem } from './names';
+import { k8s } from './private/k8s';
+import { AccessMode } from './storage';
+
+/** How a bucket is addressed. */
+export enum S3UriStyle {
+  /** `https://<bucket>.<endpoint>/` (AWS and most providers). */
+  HOST = 'host',
+  /** `https://<endpoint>/<bucket>/` (MinIO, Ceph RGW without wildcard DNS). */
+  PATH = 'path',
+}
+
+/** Options of `BackupTarget.s3`. */
+export interface S3BackupTargetOptions {
+  /** Endpoint host (and port), e.g. `s3.eu-west-1.amazonaws.com` or `minio.backup.svc:9000`. */
+  readonly endpoint: string;
+  /** Bucket name. */
+  readonly bucket: string;
+  /**
+   * Region of the bucket.
+   * @default 'us-east-1'
+   */
+  readonly region?: string;
+  /**
+   * Name of a Secret (in the system's namespace) with the keys
+   * `access-key-id` and `secret-access-key`.
+   */
+  readonly credentialsSecret: string;
+  /**
+   * Path inside the bucket under which the system keeps its backups.
+   * @default - the system's name
+   */
+  readonly prefix?: string;
+  /**
+   * How the bucket is addressed.
+   * @default S3UriStyle.HOST
+   */
+  readonly uriStyle?: S3UriStyle;
+  /**
+   * Verify the endpoint's TLS certificate. Turn off only for a test endpoint
+   * with a self-signed certificate.
+   * @default true
+   */
+  readonly verifyTls?: boolean;
+}
+
+/** Options of `BackupTarget.volume`. */
+export interface VolumeBackupTargetOptions {
+  /**
+   * Capacity of the backup claim (ignored with `existingClaim`).
+   * @default Size.gibibytes(50)
+   */
+  readonly size?: Size;
+  /**
+   * StorageClass of the backup claim: ideally not the one of the data, so a
+   * storage failure cannot take both.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClassName?: string;
+  /**
+   * Use this existing PersistentVolumeClaim instead of creating one.
+   * @default - a claim `<name>-backup` is created
+   */
+  readonly existingClaim?: string;
+}
+
+/** The Secret keys an S3 target's `credentialsSecret` must hold. */
+const S3_KEYS = { accessKeyId: 'access-key-id', secretAccessKey: 'secret-access-key' };
+
+/**
+ * Where backups go: a PersistentVolumeClaim (the default, nothing outside
+ * the cluster needed) or an S3-compatible bucket (AWS S3, MinIO, Ceph RGW,
+ * GCS interoperability), which survives the loss of the cluster.
+ */
+export class BackupTarget {
+  /** A PersistentVolumeClaim of its own (or an existing one). */
+  public static volume(options: VolumeBackupTargetOptions = {}): BackupTarget {
+    return new BackupTarget(options, undefined);
+  }
+
+  /** An S3-compatible bucket; credentials come from a Secret, TLS is verified. */
+  public static s3(options: S3BackupTargetOptions): BackupTarget {
+    return new BackupTarget(undefined, options);
+  }
+
+  private constructor(
+    /** @internal */ public readonly _volume: VolumeBackupTargetOptions | undefined,
+    /** @internal */ public readonly _s3: S3BackupTargetOptions | undefined,
+  ) {}
+
+  /** True for an S3-compatible bucket, false for a volume. */
+  public get isS3(): boolean {
+    return this._s3 !== undefined;
+  }
+
+  /**
+   * Throws unless the options are usable.
+   * @internal
+   */
+  public _validate(problem: Problem, prop: string): void {
+    const v = this._volume;
+    if (v) {
+      if (v.size !== undefined && !(v.size instanceof Size)) throw problem.error(`${prop} size`, `must be a Size such as Size.gibibytes(50), got ${describe(v.size)}`);
+      if (v.existingClaim !== undefined) problem.dnsLabel(`${prop} existingClaim`, v.existingClaim, 253);
+      return;
+    }
+    const s = this._s3!;
+    if (typeof s.endpoint !== 'string' || !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s.endpoint)) {
+      throw problem.error(`${prop} endpoint`, `must be a host name with an optional port (no scheme, no path), e.g. 's3.eu-west-1.amazonaws.com', got ${describe(s.endpoint)}`);
+    }
+    if (typeof s.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s.bucket)) {
+      throw problem.error(`${prop} bucket`, `must be a bucket name (3-63 lower-case letters, digits, '.' and '-'), got ${describe(s.bucket)}`);
+    }
+    problem.dnsLabel(`${prop} credentialsSecret`, s.credentialsSecret, 253);
+    if (s.prefix !== undefined && (typeof s.prefix !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(s.prefix))) {
+      throw problem.error(`${prop} prefix`, `must be a relative path of letters, digits, '.', '_', '-' and '/', got ${describe(s.prefix)}`);
+    }
+  }
+
+  /**
+   * The claim backups are written to: `existingClaim`, or a new claim
+   * `<name>-backup`. Volume targets only.
+   * @internal
+   */
+  public _claimName(scope: Construct, name: string, labels: { [key: string]: string }): string {
+    const v = this._volume!;
+    if (v.existingClaim) return v.existingClaim;
+    new k8s.KubePersistentVolumeClaim(scope, 'BackupClaim', {
+      metadata: { name: `${name}-backup`, labels },
+      spec: {
+        accessModes: [AccessMode.READ_WRITE_ONCE],
+        ...(v.storageClassName ? { storageClassName: v.storageClassName } : {}),
+        resources: { requests: { storage: k8s.Quantity.fromString((v.size ?? Size.gibibytes(50)).asString()) } },
+      },
+    });
+    return `${name}-backup`;
+  }
+
+  /**
+   * The S3 credentials as env values (AWS_ACCESS_KEY_ID,
+   * AWS_SECRET_ACCESS_KEY) read from the Secret. S3 targets only.
+   * @internal
+   */
+  public _credentialsEnv(scope: Construct): { [name: string]: kplus.EnvValue } {
+    const secret = kplus.Secret.fromSecretName(scope, 'BackupCredentials', this._s3!.credentialsSecret);
+    return {
+      AWS_ACCESS_KEY_ID: kplus.EnvValue.fromSecretValue({ secret, key: S3_KEYS.accessKeyId }),
+      AWS_SECRET_ACCESS_KEY: kplus.EnvValue.fromSecretValue({ secret, key: S3_KEYS.secretAccessKey }),
+    };
+  }
+}
