@@ -2,6 +2,7 @@ import { App } from 'cdk8s';
 import { AppWiring } from './app-wiring';
 import { CephStorageChart } from './ceph-storage';
 import { KafkaKraftChart } from './kafka-kraft';
+import { MongoDbChart } from './mongodb';
 import { MySqlChart } from './mysql';
 import { RedisClusterChart } from './redis-cluster';
 import { WebChart } from './web';
@@ -15,5 +16,6 @@ export function addExamples(app: App): void {
   new KafkaKraftChart(app, 'kafka-kraft', { namespace: 'kafka' });
   new MySqlChart(app, 'mysql', { namespace: 'orders' });
   new RedisClusterChart(app, 'redis-cluster', { namespace: 'cache' });
+  new MongoDbChart(app, 'mongodb', { namespace: 'production' });
   new AppWiring(app, 'app-wiring');
 }

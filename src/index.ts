@@ -38,3 +38,5 @@ export { MySqlReplicaSet, MySqlFlavor } from './mysql/mysql-replica-set';
 export type { MySqlReplicaSetProps, MySqlUser } from './mysql/mysql-replica-set';
 export { RedisCluster } from './redis/redis-cluster';
 export type { RedisClusterProps } from './redis/redis-cluster';
+export { MongoReplicaSet } from './mongodb/mongo-replica-set';
+export type { MongoReplicaSetProps, MongoUser, MongoBackupOptions } from './mongodb/mongo-replica-set';

@@ -249,7 +249,7 @@ export class PodBuilder {
         'Storage.persistent({ size: Size.gibibytes(10) }) or Storage.ephemeral()');
       if (!storage) throw problem.error(`volume '${v.name}' storage`, 'is required (or set the workload\'s storage)');
       storage._validate(problem, v.storage ? `volume '${v.name}' storage` : 'storage');
-      if (input.oneShot && storage.isPersistent) throw problem.error(`volume '${v.name}'`, 'must be ephemeral in a one-shot Job (claim templates belong to StatefulSets)');
+      if (input.oneShot && storage.isPersistent) throw problem.error(`volume '${v.name}'`, 'must be ephemeral or Storage.existingClaim in a one-shot Job (claim templates belong to StatefulSets)');
       return { name: v.name, storage };
     });
     const files = input.configFiles ?? [];

@@ -77,11 +77,22 @@ export class Storage {
     return new Storage(false, undefined, options);
   }
 
+  /**
+   * An existing PersistentVolumeClaim, mounted by name: the same volume in
+   * every pod that mounts it (a backup repository for a Job; a ReadWriteMany
+   * share). Not a per-pod claim: use `persistent` for data.
+   */
+  public static existingClaim(claimName: string): Storage {
+    return new Storage(false, undefined, undefined, claimName);
+  }
+
   private constructor(
-    /** True when backed by a PersistentVolumeClaim. */
+    /** True when backed by a claim template: a PersistentVolumeClaim per pod. */
     public readonly isPersistent: boolean,
     private readonly persistentOptions: PersistentStorageOptions | undefined,
     private readonly ephemeralOptions: EphemeralStorageOptions | undefined,
+    /** The name of the existing claim, for `existingClaim`. */
+    public readonly claimName?: string,
   ) {}
 
   /** The requested capacity, or the emptyDir size limit. */
@@ -99,6 +110,10 @@ export class Storage {
    * @internal
    */
   public _validate(problem: Problem, prop: string): void {
+    if (this.claimName !== undefined) {
+      problem.dnsLabel(`${prop} claimName`, this.claimName, 253);
+      return;
+    }
     if (this.persistentOptions && !(this.persistentOptions.size instanceof Size)) {
       throw problem.error(`${prop} size`, `must be a Size such as Size.gibibytes(10), got ${describe(this.persistentOptions.size)}`);
     }
@@ -137,6 +152,7 @@ export class Storage {
    * @internal
    */
   public _podVolume(name: string): k8s.Volume {
+    if (this.claimName !== undefined) return { name, persistentVolumeClaim: { claimName: this.claimName } };
     const o = this.ephemeralOptions!;
     return {
       name,

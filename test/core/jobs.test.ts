@@ -69,6 +69,22 @@ describe('ScheduledJob', () => {
       .toEqual({ 'app.kubernetes.io/instance': 'test-db', 'app.kubernetes.io/component': 'backup' });
   });
 
+  test('a Job pod mounts an existing claim by name, but never a claim template', () => {
+    const c = chart();
+    const claim = BackupTarget.volume()._claimName(c, 'test-db', labels);
+    scheduled(c, {
+      container: { name: 'backup', image: 'example/db:1.2.3', mounts: [{ volume: 'repo', path: '/backup' }] },
+      volumes: [{ name: 'repo', storage: Storage.existingClaim(claim) }],
+    });
+    const pod = only(synthValid(c), 'CronJob').spec.jobTemplate.spec.template.spec;
+    expect(pod.volumes).toEqual([{ name: 'repo', persistentVolumeClaim: { claimName: 'test-db-backup' } }]);
+    expect(() => scheduled(chart(), {
+      container: { name: 'backup', image: 'example/db:1.2.3', mounts: [{ volume: 'repo', path: '/backup' }] },
+      volumes: [{ name: 'repo', storage: Storage.persistent({ size: Size.gibibytes(1) }) }],
+    })).toThrow("volume 'repo' must be ephemeral or Storage.existingClaim in a one-shot Job");
+    expect(() => Storage.existingClaim('Bad Name')._validate(new Problem('Db', chart()), 'storage')).toThrow('storage claimName must be a DNS-1123 label');
+  });
+
   test('bad limits name the job and the property', () => {
     expect(() => scheduled(chart(), { startingDeadline: Duration.seconds(5) }))
       .toThrow("Db 'test': job 'test-db-backup' startingDeadline (seconds) must be an integer >= 10, got 5");

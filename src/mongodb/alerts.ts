@@ -1,0 +1,53 @@
+// The PrometheusRule of a MongoReplicaSet with `monitoring`. The metric names
+// are those percona's mongodb_exporter exports (checked in its source,
+// https://github.com/percona/mongodb_exporter):
+// - `mongodb_up` (exporter/exporter.go): 1 while the exporter reaches its mongod;
+// - `mongodb_mongod_replset_my_state` (exporter/v1_compatibility.go, myState()):
+//   the member's replica state, 1 = PRIMARY; exported with --compatible-mode;
+// - `mongodb_mongod_replset_member_replication_lag` (v1_compatibility.go,
+//   replSetMetrics()): seconds each non-primary member's optime is behind the
+//   primary's, labels name/state/set; exported with --compatible-mode.
+import { Duration } from 'cdk8s';
+import { AlertRule } from '../core/monitoring';
+import type { MongoSettings } from './settings';
+
+/** Replication lag (seconds) above which MongoReplicationLag fires. */
+export const REPLICATION_LAG_SECONDS = 60;
+
+/**
+ * Member down, no primary, replication lag; selected by the ServiceMonitor's
+ * job (the headless Service). An arbiter holds no users, so its exporter
+ * cannot log in and reports `mongodb_up 0`: "member down" counts the
+ * data-bearing members only.
+ */
+export function mongoAlerts(s: MongoSettings): AlertRule[] {
+  const id = s.identity;
+  const sel = `job="${id.headlessServiceName}"${id.namespaceName ? `, namespace="${id.namespaceName}"` : ''}`;
+  const set = `${id.namespaceName ?? 'default'}/${id.name}`;
+  return [
+    {
+      name: 'MongoMemberDown',
+      expr: `count(mongodb_up{${sel}} == 1) < ${s.replicas} or absent(mongodb_up{${sel}} == 1)`,
+      pendingFor: Duration.minutes(5),
+      severity: 'warning',
+      summary: `A data-bearing member of MongoDB replica set ${set} is down`,
+      description: `Fewer than ${s.replicas} data-bearing members answer their exporter. A majority keeps the set writable; look at the pods, their events and mongod's log.`,
+    },
+    {
+      name: 'MongoNoPrimary',
+      expr: `absent(mongodb_mongod_replset_my_state{${sel}} == 1)`,
+      pendingFor: Duration.minutes(2),
+      severity: 'critical',
+      summary: `MongoDB replica set ${set} has no primary`,
+      description: 'No member reports state PRIMARY: writes fail. Check that a majority of the voting members is up and can reach each other (rs.status()).',
+    },
+    {
+      name: 'MongoReplicationLag',
+      expr: `max by (name) (mongodb_mongod_replset_member_replication_lag{${sel}}) > ${REPLICATION_LAG_SECONDS}`,
+      pendingFor: Duration.minutes(10),
+      severity: 'warning',
+      summary: `A member of MongoDB replica set ${set} is more than ${REPLICATION_LAG_SECONDS} s behind the primary`,
+      description: 'A secondary lags: reads from it are stale and it may fall off the oplog. Check its disk, CPU and network, and the oplog window.',
+    },
+  ];
+}
