@@ -244,55 +244,13 @@ export class StatefulWorkload extends Construct {
     this.configMap = this.pod.hasConfig
       ? new k8s.KubeConfigMap(this, 'Config', { metadata: metadata(`${this.name}-config`), data: this.pod.configData })
       : undefined;
-    this.headlessService = new k8s.KubeService(this, 'Headless', {
-      metadata: metadata(this.headlessServiceName),
-      spec: {
-        clusterIp: 'None',
-        publishNotReadyAddresses: props.publishNotReadyAddresses ?? true,
-        selector: this.selectorLabels,
-        ports: this.ports.map((p) => servicePort(p)),
-      },
-    });
-    this.serviceNames.push(this.headlessServiceName);
+    this.headlessService = this.makeHeadlessService(props.publishNotReadyAddresses ?? true);
     const hasClientPorts = this.ports.some((p) => (p.role ?? PortRole.CLIENT) === PortRole.CLIENT);
     this.clientService = (props.clientService ?? true) && hasClientPorts
       ? this.makeClientService('Client', { name: this.name })
       : undefined;
 
-    this.statefulSet = new k8s.KubeStatefulSet(this, 'Resource', {
-      metadata: metadata(this.name),
-      spec: {
-        replicas: this.replicas,
-        serviceName: this.headlessServiceName,
-        selector: { matchLabels: this.selectorLabels },
-        podManagementPolicy: props.podManagementPolicy ?? PodManagementPolicy.ORDERED_READY,
-        updateStrategy: this.updateStrategy(shared.updateStrategy ?? UpdateStrategy.rollingUpdate()),
-        persistentVolumeClaimRetentionPolicy: {
-          whenDeleted: props.claimsWhenDeleted ?? ClaimRetention.RETAIN,
-          whenScaled: props.claimsWhenScaled ?? ClaimRetention.RETAIN,
-        },
-        minReadySeconds: (props.minReady ?? Duration.seconds(0)).toSeconds(),
-        revisionHistoryLimit: 10,
-        template: {
-          metadata: {
-            labels: { ...podLabels, ...this.labels },
-            annotations: { 'cdk8s-stateful.io/config-hash': this.pod.configHash, ...(shared.podAnnotations ?? {}) },
-          },
-          spec: {
-            serviceAccountName: this.serviceAccountName,
-            automountServiceAccountToken: false,
-            enableServiceLinks: false,
-            terminationGracePeriodSeconds: (shared.terminationGracePeriod ?? Duration.seconds(30)).toSeconds(),
-            securityContext: this.pod.securityContext(),
-            ...renderPlacement(shared.placement ?? {}, this.selectorLabels),
-            initContainers: this.pod.initContainers(),
-            containers: this.pod.containers(),
-            volumes: this.pod.podVolumes() ?? [],
-          },
-        },
-        volumeClaimTemplates: this.pod.claims.map((v) => v.storage._claimTemplate(v.name, this.selectorLabels)),
-      },
-    });
+    this.statefulSet = this.makeStatefulSet(props, shared, podLabels);
 
     this.pdb = new k8s.KubePodDisruptionBudget(this, 'Budget', {
       metadata: metadata(this.name),
@@ -367,6 +325,56 @@ export class StatefulWorkload extends Construct {
     names.forEach((n) => this.port(n));
     if (names.length === 0) throw this.problem.error('allowClients', 'found no CLIENT port to open; name the ports to open');
     this.ingress.push({ from: networkPolicyPeers(peer), ports: names.map((n) => ({ port: k8s.IntOrString.fromString(n), protocol: 'TCP' })) });
+  }
+
+  private makeStatefulSet(props: StatefulWorkloadProps, shared: StatefulSystemProps, podLabels: { [key: string]: string }): k8s.KubeStatefulSet {
+    return new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: { name: this.name, labels: this.labels },
+      spec: {
+        replicas: this.replicas,
+        serviceName: this.headlessServiceName,
+        selector: { matchLabels: this.selectorLabels },
+        podManagementPolicy: props.podManagementPolicy ?? PodManagementPolicy.ORDERED_READY,
+        updateStrategy: this.updateStrategy(shared.updateStrategy ?? UpdateStrategy.rollingUpdate()),
+        persistentVolumeClaimRetentionPolicy: {
+          whenDeleted: props.claimsWhenDeleted ?? ClaimRetention.RETAIN,
+          whenScaled: props.claimsWhenScaled ?? ClaimRetention.RETAIN,
+        },
+        minReadySeconds: (props.minReady ?? Duration.seconds(0)).toSeconds(),
+        revisionHistoryLimit: 10,
+        template: {
+          metadata: {
+            labels: { ...podLabels, ...this.labels },
+            annotations: { 'cdk8s-stateful.io/config-hash': this.pod.configHash, ...(shared.podAnnotations ?? {}) },
+          },
+          spec: {
+            serviceAccountName: this.serviceAccountName,
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: (shared.terminationGracePeriod ?? Duration.seconds(30)).toSeconds(),
+            securityContext: this.pod.securityContext(),
+            ...renderPlacement(shared.placement ?? {}, this.selectorLabels),
+            initContainers: this.pod.initContainers(),
+            containers: this.pod.containers(),
+            volumes: this.pod.podVolumes() ?? [],
+          },
+        },
+        volumeClaimTemplates: this.pod.claims.map((v) => v.storage._claimTemplate(v.name, this.selectorLabels)),
+      },
+    });
+  }
+
+  private makeHeadlessService(publishNotReadyAddresses: boolean): k8s.KubeService {
+    this.serviceNames.push(this.headlessServiceName);
+    return new k8s.KubeService(this, 'Headless', {
+      metadata: { name: this.headlessServiceName, labels: this.labels },
+      spec: {
+        clusterIp: 'None',
+        publishNotReadyAddresses,
+        selector: this.selectorLabels,
+        ports: this.ports.map((p) => servicePort(p)),
+      },
+    });
   }
 
   private resolveIdentity(props: StatefulWorkloadProps): WorkloadIdentity {
