@@ -4,6 +4,7 @@ import { CephStorageChart } from './ceph-storage';
 import { KafkaKraftChart } from './kafka-kraft';
 import { MongoDbChart } from './mongodb';
 import { MySqlChart } from './mysql';
+import { PostgresChart } from './postgres';
 import { RedisClusterChart } from './redis-cluster';
 import { WebChart } from './web';
 import { ZooKeeperKafkaChart } from './zookeeper-kafka';
@@ -16,6 +17,7 @@ export function addExamples(app: App): void {
   new KafkaKraftChart(app, 'kafka-kraft', { namespace: 'kafka' });
   new MySqlChart(app, 'mysql', { namespace: 'orders' });
   new RedisClusterChart(app, 'redis-cluster', { namespace: 'cache' });
+  new PostgresChart(app, 'postgres', { namespace: 'orders' });
   new MongoDbChart(app, 'mongodb', { namespace: 'production' });
   new AppWiring(app, 'app-wiring');
 }

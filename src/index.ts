@@ -40,3 +40,5 @@ export { RedisCluster } from './redis/redis-cluster';
 export type { RedisClusterProps } from './redis/redis-cluster';
 export { MongoReplicaSet } from './mongodb/mongo-replica-set';
 export type { MongoReplicaSetProps, MongoUser, MongoBackupOptions } from './mongodb/mongo-replica-set';
+export { PostgresReplicaSet, PostgresSynchronousCommit } from './postgres/postgres-replica-set';
+export type { PostgresReplicaSetProps, PostgresUser, PostgresParameters, PostgresBackupOptions, PostgresRestoreOptions } from './postgres/postgres-replica-set';

@@ -80,6 +80,8 @@ export class LocalCluster {
     fs.mkdirSync(this.binDir);
     fs.mkdirSync(this.secretStore, { mode: 0o777 });
     fs.chmodSync(this.secretStore, 0o777);
+    fs.mkdirSync(path.join(this.secretStore, '.exec'), { mode: 0o777 });
+    fs.chmodSync(path.join(this.secretStore, '.exec'), 0o777);
     this.writeHosts();
     for (const s of objects.filter((o) => o.kind === 'Secret')) {
       const data: { [k: string]: string } = {};
@@ -167,13 +169,27 @@ export class LocalCluster {
 
   /** Runs Job `name` to completion, retrying up to its backoffLimit. */
   public async runJob(name: string, timeoutMs = 60000): Promise<string> {
-    const job = this.find('Job', name);
+    return this.runJobObject(this.find('Job', name), timeoutMs);
+  }
+
+  /**
+   * Runs one Job of CronJob `name` now (like `kubectl create job --from=cronjob/NAME`),
+   * to completion, retrying up to its backoffLimit.
+   */
+  public async runCronJob(name: string, timeoutMs = 60000): Promise<string> {
+    const cron = this.find('CronJob', name);
+    return this.runJobObject({ kind: 'Job', metadata: cron.metadata, spec: cron.spec.jobTemplate.spec }, timeoutMs);
+  }
+
+  private async runJobObject(job: Json, timeoutMs: number): Promise<string> {
+    const name = job.metadata.name;
     const attempts = (job.spec.backoffLimit ?? 6) + 1;
     let last = '';
     const deadline = Date.now() + timeoutMs;
     for (let attempt = 1; attempt <= attempts && Date.now() < deadline; attempt++) {
       const podName = `${name}-e2e${attempt}`;
       const pod = await this.createPod(podName, job, 0, job.spec.template, this.addressFor(podName, true), []);
+      const relay = setInterval(() => void this.serveExecRequests(), 500);
       try {
         await this.runInitContainers(pod);
         const outputs: string[] = [];
@@ -186,6 +202,7 @@ export class LocalCluster {
         last = outputs.join('\n');
         if (ok) return last;
       } finally {
+        clearInterval(relay);
         await pod.sandbox.stop(1000);
         this.network.detach(pod.sandbox.netns);
         this.pods.delete(podName);
@@ -194,6 +211,38 @@ export class LocalCluster {
       await sleep(1000);
     }
     throw new Error(`Job ${name} did not succeed:\n${last}`);
+  }
+
+  private readonly execServing = new Set<string>();
+  /**
+   * Serves the `kubectl exec` requests Job pods left in the API stand-in
+   * (`.exec/<id>.req`): runs each in the named pod's container and writes
+   * its output and exit code back for the waiting kubectl shim.
+   */
+  private async serveExecRequests(): Promise<void> {
+    const dir = path.join(this.secretStore, '.exec');
+    if (!fs.existsSync(dir)) return;
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.req'))) {
+      const id = f.slice(0, -4);
+      if (this.execServing.has(id)) continue;
+      this.execServing.add(id);
+      const fields = fs.readFileSync(path.join(dir, f), 'utf-8').split('\0');
+      fields.pop(); // after the last NUL
+      const [pod, container, ...argv] = fields;
+      let code = 1;
+      let output: string;
+      try {
+        const r = await this.exec(pod, argv, { container: container || undefined, timeoutMs: 600000 });
+        code = r.code;
+        output = r.output;
+      } catch (e) {
+        output = `Error from server: ${(e as Error).message}\n`;
+      }
+      fs.writeFileSync(path.join(dir, `${id}.out`), output, { mode: 0o644 });
+      fs.writeFileSync(path.join(dir, `${id}.tmp`), String(code), { mode: 0o644 });
+      fs.renameSync(path.join(dir, `${id}.tmp`), path.join(dir, `${id}.done`));
+      fs.rmSync(path.join(dir, f), { force: true });
+    }
   }
 
   /** Runs a command in a running pod's container (like `kubectl exec`). */
@@ -483,7 +532,7 @@ function KUBECTL_SHIM(store: string): BinaryShim[] {
   return [{
     name: 'kubectl',
     manifest: 'kubectl (API server)',
-    local: `a kubectl stand-in that keeps each Secret as a directory of key files in ${path.basename(store)}/`,
+    local: `a kubectl stand-in that keeps each Secret as a directory of key files in ${path.basename(store)}/, and relays \`exec\` to the test process`,
     why: 'no API server here; the Job\'s own script still decides what to create',
     script: `set -euo pipefail
 store=/e2e-api/secrets
@@ -509,6 +558,20 @@ case "\${args[0]:-} \${args[1]:-}" in
     done
     mv "$tmp" "$store/$name"
     echo "secret/$name created" ;;
+  "exec "*)
+    # kubectl exec POD [-c CONTAINER] -- CMD...: relayed to the test process, which runs it in the pod
+    pod=\${args[1]} container=
+    rest=("\${args[@]:2}")
+    if [ "\${rest[0]:-}" = -c ]; then container=\${rest[1]}; rest=("\${rest[@]:2}"); fi
+    [ "\${rest[0]:-}" = -- ] || { echo "kubectl shim: exec needs -- before the command" >&2; exit 2; }
+    id="$$-$RANDOM"
+    printf '%s\\0' "$pod" "$container" "\${rest[@]:1}" > "$store/.exec/$id.new"
+    mv "$store/.exec/$id.new" "$store/.exec/$id.req"
+    while [ ! -e "$store/.exec/$id.done" ]; do sleep 0.5; done
+    cat "$store/.exec/$id.out"
+    code=$(cat "$store/.exec/$id.done")
+    rm -f "$store/.exec/$id.out" "$store/.exec/$id.done"
+    exit "$code" ;;
   *) echo "kubectl shim: unsupported command: \${args[*]}" >&2; exit 2 ;;
 esac`,
   }];
