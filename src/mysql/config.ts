@@ -9,7 +9,12 @@ export const MYSQL_PORT = 3306;
 export const MYSQL_VOLUME_DIR = '/var/lib/mysql';
 /** Data directory: a subdirectory of the claim, so `lost+found` and markers stay out of it. */
 export const MYSQL_DATA_DIR = `${MYSQL_VOLUME_DIR}/data`;
-/** Runtime directory (an emptyDir): socket, pid file, tmp files, the probes' client option file. */
+/**
+ * Temporary files (large sorts, ALTER TABLE copies): a subdirectory of the
+ * claim, so they get the data volume's space, not a small emptyDir.
+ */
+export const MYSQL_TMP_DIR = `${MYSQL_VOLUME_DIR}/tmp`;
+/** Runtime directory (an emptyDir): socket, pid file, the probes' client option file, the initialization marker. */
 export const MYSQL_RUN_DIR = '/var/run/mysqld';
 /** Directory of the rendered my.cnf and scripts (the ConfigMap mount). */
 export const MYSQL_CONFIG_DIR = '/opt/cdk8s/mysql';
@@ -19,6 +24,19 @@ export const MYSQL_INSTANCE_DIR = '/opt/cdk8s/mysql-instance';
 export const MYSQL_SECRET_DIR = '/var/run/secrets/mysql';
 /** The client option file (user root, password, socket) the probes use; written by start.sh. */
 export const MYSQL_PROBE_CLIENT_CNF = `${MYSQL_RUN_DIR}/client.cnf`;
+/**
+ * Exists (holding start.sh's PID) while start.sh initializes an empty data
+ * directory, which for a MySQL replica includes a CLONE of the whole
+ * primary: the probes treat the member as alive but not ready meanwhile.
+ */
+export const MYSQL_INITIALIZING_MARKER = `${MYSQL_RUN_DIR}/initializing`;
+/** Seconds between a replica's attempts to reconnect to the primary. */
+export const REPLICA_CONNECT_RETRY_SECONDS = 10;
+/**
+ * Reconnection attempts before a replica gives up: 86400 at 10 s apart is
+ * ten days of primary outage, longer than the default binlogExpiry.
+ */
+export const REPLICA_RETRY_COUNT = 86400;
 /** The replication user created on the primary. */
 export const REPLICATION_USER = 'replicator';
 /** Secret key of root's password. */
@@ -70,7 +88,7 @@ export function renderMyCnf(s: MyCnfSettings): string {
     `datadir=${MYSQL_DATA_DIR}`,
     `socket=${MYSQL_RUN_DIR}/mysqld.sock`,
     `pid-file=${MYSQL_RUN_DIR}/mysqld.pid`,
-    `tmpdir=${MYSQL_RUN_DIR}`,
+    `tmpdir=${MYSQL_TMP_DIR}`,
     `port=${MYSQL_PORT}`,
     'bind-address=0.0.0.0',
     'skip-name-resolve',
@@ -81,7 +99,6 @@ export function renderMyCnf(s: MyCnfSettings): string {
     '# replication: binary log and GTIDs on every member, so any replica can be promoted',
     'log_bin=mysql-bin',
     'relay_log=relay-bin',
-    'binlog_format=ROW',
     `binlog_expire_logs_seconds=${s.binlogExpirySeconds}`,
     ...(mysql
       ? [
@@ -92,8 +109,12 @@ export function renderMyCnf(s: MyCnfSettings): string {
         'plugin-load-add=mysql_clone.so',
       ]
       : [
+        // MySQL 8.4 logs rows only (binlog_format is deprecated there); MariaDB defaults to MIXED
+        'binlog_format=ROW',
         'log_slave_updates=ON',
         'gtid_strict_mode=ON',
+        '# a replica retries a lost primary this often (MASTER_CONNECT_RETRY apart) before giving up',
+        `master_retry_count=${REPLICA_RETRY_COUNT}`,
       ]),
     ...(s.extraLines.length > 0 ? ['# extra lines (config prop)', ...s.extraLines] : []),
     '',
@@ -186,14 +207,17 @@ export function renderStartScript(s: StartSettings): string {
       'CHANGE REPLICATION SOURCE TO',
       "  SOURCE_HOST=${primary_q}, SOURCE_PORT=" + MYSQL_PORT + ',',
       `  SOURCE_USER='${REPLICATION_USER}', SOURCE_PASSWORD=\${repl_q},`,
-      '  SOURCE_AUTO_POSITION=1, SOURCE_SSL=1, GET_SOURCE_PUBLIC_KEY=1, SOURCE_CONNECT_RETRY=10;',
+      '  SOURCE_AUTO_POSITION=1, SOURCE_SSL=1, GET_SOURCE_PUBLIC_KEY=1,',
+      `  SOURCE_CONNECT_RETRY=${REPLICA_CONNECT_RETRY_SECONDS}, SOURCE_RETRY_COUNT=${REPLICA_RETRY_COUNT};`,
+      'START REPLICA;',
     ]
     : [
       "SET GLOBAL gtid_slave_pos='';",
       'CHANGE MASTER TO',
       "  MASTER_HOST=${primary_q}, MASTER_PORT=" + MYSQL_PORT + ',',
       `  MASTER_USER='${REPLICATION_USER}', MASTER_PASSWORD=\${repl_q},`,
-      '  MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;',
+      `  MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=${REPLICA_CONNECT_RETRY_SECONDS};`,
+      'START REPLICA;',
     ];
   const skipReplicaStart = mysql ? '--skip-replica-start' : '--skip-slave-start';
   const tempServerFlags = mysql ? '--read-only=OFF --super-read-only=OFF' : '--read-only=OFF';
@@ -209,6 +233,8 @@ export function renderStartScript(s: StartSettings): string {
     `defaults_file=${MYSQL_CONFIG_DIR}/my.cnf`,
     `primary=${s.primaryHost}`,
     `pending=${MYSQL_VOLUME_DIR}/.cdk8s-initializing`,
+    `tmpdir=${MYSQL_TMP_DIR}`,
+    `initializing=${MYSQL_INITIALIZING_MARKER}`,
     'boot_sock="$run/bootstrap.sock"',
     'boot_cnf="$run/bootstrap-client.cnf"',
     'umask 077',
@@ -318,11 +344,14 @@ export function renderStartScript(s: StartSettings): string {
     '}',
     '',
     'initialize() {',
+    '  # the probes keep the container alive (not ready) while this runs: copying the primary may take hours',
+    '  echo "$$" >"$initializing"',
     '  touch "$pending"',
     '  mkdir -p "$datadir"',
     '  client_cnf "$boot_cnf" "$boot_sock"',
     ...(mysql
-      ? ['  ' + b.server + ' --defaults-file="$defaults_file" --initialize-insecure']
+      // the role's super_read_only (from the init container's file) is off while the data directory is created
+      ? ['  ' + b.server + ' --defaults-file="$defaults_file" --initialize-insecure ' + tempServerFlags]
       : ['  mariadb-install-db --defaults-file="$defaults_file" --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null']),
     '  start_temp_server',
     '  if ((ordinal == 0)); then',
@@ -336,6 +365,9 @@ export function renderStartScript(s: StartSettings): string {
     '  rm -f "$pending" "$boot_cnf"',
     '}',
     '',
+    '# a marker left by an earlier run of this container is stale',
+    'rm -f "$initializing"',
+    'mkdir -p "$tmpdir"',
     'if [[ -e "$pending" ]]; then',
     '  echo "an earlier initialization did not finish; starting it over" >&2',
     '  rm -rf "$datadir"',
@@ -346,19 +378,114 @@ export function renderStartScript(s: StartSettings): string {
     '',
     '# the probes log in as root through this file',
     `client_cnf ${MYSQL_PROBE_CLIENT_CNF} "$run/mysqld.sock" "$(secret ${ROOT_PASSWORD_KEY})"`,
+    'rm -f "$initializing"',
     `exec ${b.server} --defaults-file="$defaults_file"`,
+    '',
+  ].join('\n');
+}
+
+/** Settings of `renderProbeScript`. */
+export interface ProbeSettings {
+  readonly flavor: FlavorName;
+  readonly binaries: MySqlBinaries;
+  /** A replica lagging more than this (Seconds_Behind_Source) is not ready. */
+  readonly maxLagSeconds: number;
+}
+
+/**
+ * probe.sh `live` (startup and liveness) or `ready` (readiness).
+ *
+ * - live: while start.sh initializes (the marker names its running PID) the
+ *   member is alive, however long a CLONE takes; afterwards the server must
+ *   answer a ping.
+ * - ready: never while initializing. The primary (ordinal 0) must answer and
+ *   be writable (`read_only` off); a replica must have both replication
+ *   threads running and lag at most maxLagSeconds, from `SHOW REPLICA STATUS`
+ *   (MySQL 8.4 and MariaDB 10.5.1+; the columns are named differently).
+ */
+export function renderProbeScript(s: ProbeSettings): string {
+  const mysql = s.flavor === 'mysql';
+  const [io, sql, lag] = mysql
+    ? ['Replica_IO_Running', 'Replica_SQL_Running', 'Seconds_Behind_Source']
+    : ['Slave_IO_Running', 'Slave_SQL_Running', 'Seconds_Behind_Master'];
+  const b = s.binaries;
+  return [
+    '#!/bin/bash',
+    '# Probes of one member: `probe.sh live` (startup, liveness) or `probe.sh ready` (readiness).',
+    'set -euo pipefail',
+    'host="${HOSTNAME:-$(hostname)}"',
+    'ordinal="${host##*-}"',
+    `initializing=${MYSQL_INITIALIZING_MARKER}`,
+    `client=(--defaults-extra-file=${MYSQL_PROBE_CLIENT_CNF})`,
+    `max_lag=${s.maxLagSeconds}`,
+    '',
+    '# start.sh is initializing the data directory (the marker holds its PID)',
+    'initializing() {',
+    '  local pid',
+    '  pid="$(cat "$initializing" 2>/dev/null)" || return 1',
+    '  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null',
+    '}',
+    '# The value of column $1 in the vertical output $2.',
+    'column() {',
+    '  sed -n "s/^ *$1: //p" <<<"$2" | head -n 1',
+    '}',
+    '',
+    'live() {',
+    '  if initializing; then return 0; fi',
+    `  ${b.admin} "\${client[@]}" ping >/dev/null`,
+    '}',
+    '',
+    'ready() {',
+    '  if initializing; then',
+    '    echo "initializing" >&2',
+    '    return 1',
+    '  fi',
+    '  if ((ordinal == 0)); then',
+    '    local read_only',
+    `    read_only="$(${b.client} "\${client[@]}" -N -B -e 'SELECT @@global.read_only')"`,
+    '    if [[ "$read_only" != 0 ]]; then',
+    '      echo "primary is read-only" >&2',
+    '      return 1',
+    '    fi',
+    '    return 0',
+    '  fi',
+    '  local status io sql lag',
+    `  status="$(${b.client} "\${client[@]}" -E -e 'SHOW REPLICA STATUS')"`,
+    `  io="$(column ${io} "$status")"`,
+    `  sql="$(column ${sql} "$status")"`,
+    `  lag="$(column ${lag} "$status")"`,
+    '  if [[ "$io" != Yes || "$sql" != Yes ]]; then',
+    '    echo "replication is not running: IO thread ${io:-none}, SQL thread ${sql:-none}" >&2',
+    '    return 1',
+    '  fi',
+    '  if ! [[ "$lag" =~ ^[0-9]+$ ]] || ((lag > max_lag)); then',
+    '    echo "replica lags ${lag:-unknown} s behind the primary (at most ${max_lag} s for ready)" >&2',
+    '    return 1',
+    '  fi',
+    '}',
+    '',
+    'case "${1:-}" in',
+    '  live) live ;;',
+    '  ready) ready ;;',
+    '  *)',
+    '    echo "usage: probe.sh live|ready" >&2',
+    '    exit 2',
+    '    ;;',
+    'esac',
     '',
   ].join('\n');
 }
 
 /**
  * The files every member runs with, at their paths in the config mount:
- * my.cnf, the init container's identity.sh and the server's start.sh.
+ * my.cnf, the init container's identity.sh, the server's start.sh and the
+ * probes' probe.sh.
  */
-export function renderMemberFiles(myCnf: MyCnfSettings, start: StartSettings): ConfigFile[] {
+export function renderMemberFiles(myCnf: MyCnfSettings, start: StartSettings, probe: ProbeSettings): ConfigFile[] {
   return [
     { path: `${MYSQL_CONFIG_DIR}/my.cnf`, content: renderMyCnf(myCnf) },
     { path: `${MYSQL_CONFIG_DIR}/identity.sh`, content: renderIdentityScript({ flavor: start.flavor }), executable: true },
     { path: `${MYSQL_CONFIG_DIR}/start.sh`, content: renderStartScript(start), executable: true },
+    { path: `${MYSQL_CONFIG_DIR}/probe.sh`, content: renderProbeScript(probe), executable: true },
   ];
 }

@@ -10,7 +10,7 @@ export class MySqlFlavor {
    * then replicate with GTID auto-positioning.
    */
   public static mysql(): MySqlFlavor {
-    return new MySqlFlavor('mysql', 'MySQL', 'docker.io/library/mysql:8.4.3', 'utf8mb4_0900_ai_ci',
+    return new MySqlFlavor('mysql', 'MySQL', 'docker.io/library/mysql:8.4.8', 'utf8mb4_0900_ai_ci',
       { server: 'mysqld', client: 'mysql', admin: 'mysqladmin' }, ['mysql', 'mysql-server', 'percona-server']);
   }
 

@@ -12,7 +12,7 @@ import { StatefulWorkload } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
 import { StatefulSystem, StatefulSystemProps } from '../core/system';
 import {
-  MYSQL_CONFIG_DIR, MYSQL_INSTANCE_DIR, MYSQL_PORT, MYSQL_PROBE_CLIENT_CNF, MYSQL_RUN_DIR, MYSQL_SECRET_DIR, MYSQL_VOLUME_DIR,
+  MYSQL_CONFIG_DIR, MYSQL_INSTANCE_DIR, MYSQL_PORT, MYSQL_RUN_DIR, MYSQL_SECRET_DIR, MYSQL_VOLUME_DIR,
   renderMemberFiles,
 } from './config';
 import { MySqlFlavor } from './flavor';
@@ -90,6 +90,15 @@ export interface MySqlReplicaSetProps extends StatefulSystemProps {
    * @default - none
    */
   readonly config?: string[];
+  /**
+   * A replica whose replication lags more than this behind the primary
+   * (`Seconds_Behind_Source`) is not ready, so the read Service stops sending
+   * it queries until it catches up. A replica is also not ready while either
+   * replication thread is stopped (a lost primary, an SQL error) and while it
+   * copies or catches up after its first start.
+   * @default Duration.seconds(60)
+   */
+  readonly maxReplicaLag?: Duration;
 }
 
 /**
@@ -99,12 +108,12 @@ export interface MySqlReplicaSetProps extends StatefulSystemProps {
  * the manifest; applications read them with `passwordEnv(user)`.
  *
  * Defaults of the shared props:
- * - `image`: the flavor's `defaultImage` (`docker.io/library/mysql:8.4.3` or
+ * - `image`: the flavor's `defaultImage` (`docker.io/library/mysql:8.4.8` or
  *   `docker.io/library/mariadb:11.4.4`); an image of the other flavor's
  *   repository (`mysql`, `mysql-server`, `percona-server` / `mariadb`) throws
  * - `resources`: `Resources.medium()`; `storage`: `Storage.persistent` of 20 GiB
  * - `runAs`: uid/gid 999 (the official images' `mysql` user)
- * - `terminationGracePeriod`: 60 seconds
+ * - `terminationGracePeriod`: 120 seconds, for a clean InnoDB shutdown
  * - `disruptionBudget`: one member at a time
  * - `monitoring`: not available yet (setting it throws)
  */
@@ -123,6 +132,8 @@ export class MySqlReplicaSet extends StatefulSystem {
   public readonly credentials: Credentials;
   /** InnoDB buffer pool in MiB. */
   public readonly bufferPoolMebibytes: number;
+  /** Lag beyond which a replica is not ready. */
+  public readonly maxReplicaLag: Duration;
   /** The underlying stateful unit. */
   public readonly workload: StatefulWorkload;
   /** The Service in front of the primary. */
@@ -142,6 +153,7 @@ export class MySqlReplicaSet extends StatefulSystem {
     this.replicas = s.replicas;
     this.flavor = s.flavor;
     this.bufferPoolMebibytes = s.bufferPoolMebibytes;
+    this.maxReplicaLag = s.maxReplicaLag;
     this.passwordKeys = s.passwordKeys;
     this.port = MYSQL_PORT;
 
@@ -157,11 +169,12 @@ export class MySqlReplicaSet extends StatefulSystem {
       clientService: false,
       volumes: [
         { name: 'data' },
-        { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.gibibytes(1) }) },
+        // socket, pid files, option files: temporary tables and sorts go to the claim (tmpdir)
+        { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(64) }) },
         { name: 'instance', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(1) }) },
       ],
       secretVolumes: [{ name: 'credentials', secretName: this.credentials.secretName, keys: this.credentials.keys }],
-      configFiles: renderMemberFiles(s.myCnf, { ...s.start, primaryHost: identity.podFqdn(0) }),
+      configFiles: renderMemberFiles(s.myCnf, { ...s.start, primaryHost: identity.podFqdn(0) }, s.probe),
       initContainers: [identityContainer()],
       containers: [serverContainer(s.flavor)],
     });
@@ -213,10 +226,15 @@ function identityContainer(): WorkloadContainer {
   };
 }
 
-/** The server: start.sh initializes an empty volume once, then execs mysqld / mariadbd. */
+/**
+ * The server: start.sh initializes an empty volume once, then execs mysqld /
+ * mariadbd. probe.sh decides health: alive while start.sh initializes (a
+ * CLONE may take hours), then a ping; ready when the primary is writable or
+ * a replica replicates with little lag. The startup budget (15 minutes)
+ * covers InnoDB crash recovery of an existing data directory.
+ */
 function serverContainer(flavor: MySqlFlavor): WorkloadContainer {
-  const b = flavor._binaries;
-  const client = `--defaults-extra-file=${MYSQL_PROBE_CLIENT_CNF}`;
+  const probe = (mode: string) => ['bash', `${MYSQL_CONFIG_DIR}/probe.sh`, mode];
   return {
     name: flavor.name,
     command: ['bash', `${MYSQL_CONFIG_DIR}/start.sh`],
@@ -227,8 +245,8 @@ function serverContainer(flavor: MySqlFlavor): WorkloadContainer {
       { volume: 'instance', path: MYSQL_INSTANCE_DIR, readOnly: true },
       { volume: 'credentials', path: MYSQL_SECRET_DIR, readOnly: true },
     ],
-    startupProbe: Probe.exec([b.admin, client, 'ping'], { period: Duration.seconds(10), failureThreshold: 90 }),
-    livenessProbe: Probe.exec([b.admin, client, 'ping'], { period: Duration.seconds(20), timeout: Duration.seconds(5), failureThreshold: 3 }),
-    readinessProbe: Probe.exec([b.client, client, '-e', 'SELECT 1'], { period: Duration.seconds(5), timeout: Duration.seconds(3), failureThreshold: 2 }),
+    startupProbe: Probe.exec(probe('live'), { period: Duration.seconds(10), timeout: Duration.seconds(5), failureThreshold: 90 }),
+    livenessProbe: Probe.exec(probe('live'), { period: Duration.seconds(20), timeout: Duration.seconds(5), failureThreshold: 3 }),
+    readinessProbe: Probe.exec(probe('ready'), { period: Duration.seconds(5), timeout: Duration.seconds(5), failureThreshold: 2 }),
   };
 }

@@ -6,7 +6,7 @@ import { describe, Problem } from '../core/names';
 import { Resources } from '../core/resources';
 import { imageTag } from '../core/stateful-workload';
 import { SystemUnitProps, systemUnitProps } from '../core/system';
-import { MyCnfSettings, MySqlUserSpec, REPLICATION_PASSWORD_KEY, REPLICATION_USER, ROOT_PASSWORD_KEY, StartSettings } from './config';
+import { MyCnfSettings, MySqlUserSpec, ProbeSettings, REPLICATION_PASSWORD_KEY, REPLICATION_USER, ROOT_PASSWORD_KEY, StartSettings } from './config';
 import { MySqlFlavor } from './flavor';
 import type { MySqlReplicaSetProps } from './mysql-replica-set';
 
@@ -25,6 +25,10 @@ export interface MySqlSettings {
   readonly myCnf: MyCnfSettings;
   /** start.sh's settings but the primary's FQDN, which the identity knows. */
   readonly start: Omit<StartSettings, 'primaryHost'>;
+  /** probe.sh's settings. */
+  readonly probe: ProbeSettings;
+  /** `maxReplicaLag`, resolved. */
+  readonly maxReplicaLag: Duration;
   /** The Secret key of every user's password: root, replicator, then `users`. */
   readonly passwordKeys: ReadonlyMap<string, string>;
   readonly existingSecret: string | undefined;
@@ -49,7 +53,8 @@ export function mySqlSettings(owner: IConstruct, props: MySqlReplicaSetProps): M
     resources: Resources.medium(),
     storageSize: Size.gibibytes(20),
     runAs: { uid: 999, gid: 999 },
-    terminationGracePeriod: Duration.seconds(60),
+    // a clean InnoDB shutdown flushes dirty pages of the whole buffer pool
+    terminationGracePeriod: Duration.seconds(120),
     disruptionBudget: { maxUnavailable: 1 },
   });
   const image = checkImageFlavor(problem, shared.image, flavor);
@@ -57,6 +62,8 @@ export function mySqlSettings(owner: IConstruct, props: MySqlReplicaSetProps): M
   const bufferPoolMebibytes = bufferPool(problem, props.bufferPool, resources);
   const binlogExpiry = problem.instanceOf('binlogExpiry', props.binlogExpiry, Duration, 'a Duration such as Duration.days(7)') ?? Duration.days(7);
   const binlogExpirySeconds = problem.integer('binlogExpiry (seconds)', binlogExpiry.toSeconds(), 3600, 4294967295);
+  const maxReplicaLag = problem.instanceOf('maxReplicaLag', props.maxReplicaLag, Duration, 'a Duration such as Duration.seconds(60)') ?? Duration.seconds(60);
+  const maxLagSeconds = problem.integer('maxReplicaLag (seconds)', maxReplicaLag.toSeconds({ integral: false }), 1, 86400);
   const databases = databaseNames(problem, props.databases);
   const users = mySqlUsers(problem, props, databases);
   return {
@@ -75,6 +82,8 @@ export function mySqlSettings(owner: IConstruct, props: MySqlReplicaSetProps): M
       extraLines: extraConfig(problem, props.config),
     },
     start: { flavor: flavor._name, binaries: flavor._binaries, databases, users },
+    probe: { flavor: flavor._name, binaries: flavor._binaries, maxLagSeconds },
+    maxReplicaLag,
     passwordKeys: new Map([['root', ROOT_PASSWORD_KEY], [REPLICATION_USER, REPLICATION_PASSWORD_KEY], ...users.map((u) => [u.name, u.passwordKey] as [string, string])]),
     existingSecret: props.existingSecret,
   };

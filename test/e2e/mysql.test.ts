@@ -6,7 +6,11 @@ import { describeWithNamespaces, until } from './harness/testing';
 // A MariaDB primary and two replicas, exactly as rendered, on Debian's
 // mariadb-server: passwords come from the Secret the generator Job creates,
 // replicas configure GTID replication themselves, rows written on the primary
-// reach both replicas, and replicas refuse writes.
+// reach both replicas, and replicas refuse writes. The rendered readiness
+// probe follows replication health: a replica stopped by an SQL error, or
+// cut off from a stopped primary, is not ready (yet alive), and after a
+// primary outage longer than the retry interval the replicas reconnect by
+// themselves.
 
 
 describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers', () => {
@@ -23,6 +27,13 @@ describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers
   let secret: { [key: string]: string };
   const sql = (pod: string, host: string, user: string, password: string, query: string) =>
     cluster.exec(pod, ['mariadb', '-N', '-h', host, `-u${user}`, `-p${password}`, 'shop', '-e', query]);
+  // root over the pod's own socket (root may not log in over the network)
+  const rootSql = (i: number, query: string) =>
+    cluster.exec(pods[i], ['mariadb', '--protocol=socket', '-S', '/var/run/mysqld/mysqld.sock', '-uroot', `-p${secret['root-password']}`, '-e', query]);
+  // the manifest's readiness probe, run in the pod as the kubelet would
+  const main = db.workload.statefulSet.toJson().spec.template.spec.containers[0];
+  const ready = (i: number) => cluster.exec(pods[i], main.readinessProbe.exec.command);
+  const live = (i: number) => cluster.exec(pods[i], main.livenessProbe.exec.command);
 
   beforeAll(async () => {
     cluster = new LocalCluster(objects, {
@@ -99,4 +110,66 @@ describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers
     });
     expect(n).toBe('4');
   }, 90000);
+
+  test('a replica whose replication breaks (an SQL error) is not ready, yet alive, until it is repaired', async () => {
+    // GIVEN every replica ready
+    expect((await ready(1)).code).toBe(0);
+    expect((await ready(2)).code).toBe(0);
+    // WHEN replica 1 holds a row the primary does not know (written outside its binary log), and the primary writes that key
+    expect((await rootSql(1, 'SET SESSION sql_log_bin=0; INSERT INTO shop.orders VALUES (10, "clash")')).code).toBe(0);
+    expect((await sql(pods[0], db.primaryHost, 'app', secret['app-password'], 'INSERT INTO orders VALUES (10, "chair")')).code).toBe(0);
+    // THEN its SQL thread stops on the duplicate key and its readiness fails, while liveness keeps it running
+    const broken = await until('the broken replica to be not ready', 30000, async () => {
+      const r = await ready(1);
+      return r.code !== 0 ? r.output : undefined;
+    });
+    expect(broken).toContain('SQL thread No');
+    expect((await live(1)).code).toBe(0);
+    const status = (await rootSql(1, 'SHOW REPLICA STATUS\\G')).output;
+    expect(status).toMatch(/Slave_SQL_Running: No/);
+    expect(status).toMatch(/Last_SQL_Errno: 1062/);
+    // AND the other replica stays ready
+    expect((await ready(2)).code).toBe(0);
+    // WHEN an operator removes the clash and restarts replication
+    expect((await rootSql(1, 'SET SESSION sql_log_bin=0; DELETE FROM shop.orders WHERE id = 10; START REPLICA')).code).toBe(0);
+    // THEN it applies the primary's row and is ready again
+    await until('the repaired replica to be ready', 30000, async () => ((await ready(1)).code === 0 ? true : undefined));
+    expect((await sql(pods[1], db.podFqdn(1), 'app', secret['app-password'], 'SELECT item FROM orders WHERE id = 10')).output.trim()).toBe('chair');
+    console.log(`MariaDB broken replication: ${pods[1]} not ready (${broken.trim()}), ready again after the repair`);
+  }, 90000);
+
+  test('the primary down longer than one retry interval: replicas are not ready meanwhile and reconnect by themselves', async () => {
+    // GIVEN the primary stops
+    const stopped = Date.now();
+    await cluster.stopPod(pods[0]);
+    // THEN both replicas lose their source: their IO threads retry, and they are not ready
+    const outage = await Promise.all([1, 2].map((i) => until(`${pods[i]} to be not ready`, 30000, async () => {
+      const r = await ready(i);
+      return r.code !== 0 ? r.output.trim() : undefined;
+    })));
+    for (const o of outage) expect(o).toMatch(/IO thread (Connecting|No)/);
+    // WHEN the primary comes back after more than two retry intervals (MASTER_CONNECT_RETRY=10), as a
+    // rescheduled pod does: with a new address, which the replicas find by its name at their next attempt
+    await new Promise((r) => setTimeout(r, Math.max(0, 25000 - (Date.now() - stopped))));
+    await cluster.startPod(db.workload.name, 0, { newAddress: true });
+    const downSeconds = Math.round((Date.now() - stopped) / 1000);
+    expect(downSeconds).toBeGreaterThan(20);
+    // THEN, with nobody restarting replication, a new row reaches both replicas and they are ready again
+    expect((await sql(pods[0], db.primaryHost, 'app', secret['app-password'], 'INSERT INTO orders VALUES (11, "sofa")')).code).toBe(0);
+    const counts = await until('both replicas to reconnect and catch up', 60000, async () => {
+      const c = await Promise.all([1, 2].map(async (i) => (await sql(pods[i], db.podFqdn(i), 'app', secret['app-password'], 'SELECT COUNT(*) FROM orders WHERE id = 11')).output.trim()));
+      return c.every((x) => x === '1') ? c : undefined;
+    }).catch(async (e) => {
+      const status = await Promise.all([1, 2].map(async (i) => (await rootSql(i, 'SHOW REPLICA STATUS\\G')).output));
+      throw new Error(`${(e as Error).message}\n${status.join('\n')}`);
+    });
+    expect(counts).toEqual(['1', '1']);
+    for (const i of [1, 2]) {
+      await until(`${pods[i]} to be ready again`, 30000, async () => ((await ready(i)).code === 0 ? true : undefined));
+      const status = (await rootSql(i, 'SHOW REPLICA STATUS\\G')).output;
+      expect(status).toMatch(/Slave_IO_Running: Yes/);
+      expect(status).toMatch(/Connect_Retry: 10/);
+    }
+    console.log(`MariaDB primary outage: ${pods[0]} down ${downSeconds} s (retry interval 10 s), back at a new address; replicas not ready meanwhile (${outage.join('; ')}), then reconnected by themselves and replicated row 11`);
+  }, 180000);
 });

@@ -23,20 +23,20 @@ describe('MySqlReplicaSet', () => {
     expect(db.flavor.name).toBe('mysql');
     const sts = only(objects, 'StatefulSet');
     expect(sts.spec.podManagementPolicy).toBe('OrderedReady');
-    expect(sts.spec.template.spec.containers[0].image).toBe('docker.io/library/mysql:8.4.3');
+    expect(sts.spec.template.spec.containers[0].image).toBe('docker.io/library/mysql:8.4.8');
     expect(only(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
     expect(objects).toMatchSnapshot();
   });
 
-  test('MySQL defaults of the shared props: 20Gi claim, uid/gid 999, 60 s grace, Resources.medium(), tag as version label', () => {
+  test('MySQL defaults of the shared props: 20Gi claim, uid/gid 999, 120 s grace for a clean InnoDB shutdown, Resources.medium(), tag as version label', () => {
     const c = chart();
     new MySqlReplicaSet(c, 'orders');
     const sts = only(synthValid(c), 'StatefulSet');
     expect(sts.spec.volumeClaimTemplates.map((t: any) => [t.metadata.name, t.spec.resources.requests.storage])).toEqual([['data', '20Gi']]);
     expect(sts.spec.template.spec.securityContext).toMatchObject({ runAsUser: 999, runAsGroup: 999, fsGroup: 999 });
-    expect(sts.spec.template.spec.terminationGracePeriodSeconds).toBe(60);
+    expect(sts.spec.template.spec.terminationGracePeriodSeconds).toBe(120);
     expect(sts.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '1000m', memory: '2048Mi' }, limits: { memory: '2048Mi' } });
-    expect(sts.metadata.labels[VERSION]).toBe('8.4.3');
+    expect(sts.metadata.labels[VERSION]).toBe('8.4.8');
   });
 
   test('the shared props reach the unit: image, pull policy, update strategy, grace period, user, pod labels and annotations, ServiceAccount', () => {
@@ -46,7 +46,7 @@ describe('MySqlReplicaSet', () => {
       image: 'registry.example.com/mirror/mysql:8.4.2',
       imagePullPolicy: ImagePullPolicy.ALWAYS,
       updateStrategy: UpdateStrategy.rollingUpdate(2),
-      terminationGracePeriod: Duration.seconds(120),
+      terminationGracePeriod: Duration.seconds(300),
       runAs: { uid: 1001, gid: 1002 },
       podLabels: { team: 'orders' },
       podAnnotations: { 'example.com/owner': 'orders' },
@@ -63,7 +63,7 @@ describe('MySqlReplicaSet', () => {
     ]);
     expect(sts.metadata.labels[VERSION]).toBe('8.4.2');
     expect(sts.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 2 } });
-    expect(pod.terminationGracePeriodSeconds).toBe(120);
+    expect(pod.terminationGracePeriodSeconds).toBe(300);
     expect(pod.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1002 });
     expect(sts.spec.template.metadata.labels.team).toBe('orders');
     expect(sts.spec.template.metadata.annotations['example.com/owner']).toBe('orders');
@@ -108,14 +108,36 @@ describe('MySqlReplicaSet', () => {
     });
   });
 
-  test('liveness is mysqladmin ping, readiness a real query, with different timings', () => {
+  test('startup and liveness run probe.sh live, readiness probe.sh ready, with different timings and a 15-minute startup budget', () => {
     const c = chart();
-    new MySqlReplicaSet(c, 'orders', { flavor: MySqlFlavor.mariadb() });
-    const main = only(synthValid(c), 'StatefulSet').spec.template.spec.containers[0];
-    expect(main.livenessProbe.exec.command).toEqual(['mariadb-admin', '--defaults-extra-file=/var/run/mysqld/client.cnf', 'ping']);
-    expect(main.readinessProbe.exec.command).toEqual(['mariadb', '--defaults-extra-file=/var/run/mysqld/client.cnf', '-e', 'SELECT 1']);
+    new MySqlReplicaSet(c, 'orders', { flavor: MySqlFlavor.mariadb(), maxReplicaLag: Duration.seconds(20) });
+    const objects = synthValid(c);
+    const main = only(objects, 'StatefulSet').spec.template.spec.containers[0];
+    expect(main.startupProbe.exec.command).toEqual(['bash', '/opt/cdk8s/mysql/probe.sh', 'live']);
+    expect(main.livenessProbe.exec.command).toEqual(['bash', '/opt/cdk8s/mysql/probe.sh', 'live']);
+    expect(main.readinessProbe.exec.command).toEqual(['bash', '/opt/cdk8s/mysql/probe.sh', 'ready']);
     expect(main.livenessProbe.periodSeconds).not.toBe(main.readinessProbe.periodSeconds);
-    expect(main.startupProbe.failureThreshold).toBeGreaterThan(main.livenessProbe.failureThreshold);
+    expect(main.startupProbe.periodSeconds * main.startupProbe.failureThreshold).toBe(900);
+    // the script the probes run, with the lag threshold of the prop
+    expect(only(objects, 'ConfigMap').data['probe.sh']).toContain('\nmax_lag=20\n');
+  });
+
+  test('maxReplicaLag defaults to 60 s and is exposed resolved', () => {
+    const c = chart();
+    const db = new MySqlReplicaSet(c, 'orders');
+    expect(db.maxReplicaLag.toSeconds()).toBe(60);
+    expect(only(synthValid(c), 'ConfigMap').data['probe.sh']).toContain('\nmax_lag=60\n');
+  });
+
+  test('temporary files go to the claim: tmpdir is under the data mount; the runtime emptyDir is small', () => {
+    const c = chart();
+    new MySqlReplicaSet(c, 'orders');
+    const objects = synthValid(c);
+    const pod = only(objects, 'StatefulSet').spec.template.spec;
+    const tmpdir = only(objects, 'ConfigMap').data['my.cnf'].match(/^tmpdir=(.*)$/m)[1];
+    const mount = pod.containers[0].volumeMounts.find((m: any) => tmpdir.startsWith(`${m.mountPath}/`));
+    expect(mount.name).toBe('data');
+    expect(pod.volumes.find((v: any) => v.name === 'run').emptyDir.sizeLimit).toBe('64Mi');
   });
 
   test('the buffer pool defaults to half the memory limit', () => {
@@ -164,7 +186,7 @@ describe('MySqlReplicaSet', () => {
     test('MySQL flavor (the default) with a mariadb image behind a registry with a port and a digest throws', () => {
       const image = `registry.example.com:5000/mirror/mariadb:11.4.4@${DIGEST}`;
       expect(() => new MySqlReplicaSet(chart(), 'orders', { image }))
-        .toThrow(`MySqlReplicaSet 'test/orders': image '${image}' is a MariaDB image but flavor is MySQL: use MySqlFlavor.mariadb(), or a mysql image such as 'docker.io/library/mysql:8.4.3'`);
+        .toThrow(`MySqlReplicaSet 'test/orders': image '${image}' is a MariaDB image but flavor is MySQL: use MySqlFlavor.mariadb(), or a mysql image such as 'docker.io/library/mysql:8.4.8'`);
     });
 
     test.each([
@@ -288,6 +310,8 @@ describe('MySqlReplicaSet', () => {
     ['a password in config', { config: ['password=x'] }, `${P}config must not contain passwords`],
     ['a short binlogExpiry', { binlogExpiry: Duration.minutes(1) }, `${P}binlogExpiry (seconds) must be an integer from 3600`],
     ['a bad collation', { collation: 'utf8mb4 bin' }, `${P}collation must be a collation name, got 'utf8mb4 bin'`],
+    ['maxReplicaLag under a second', { maxReplicaLag: Duration.millis(500) }, `${P}maxReplicaLag (seconds) must be an integer from 1 to 86400, got 0.5`],
+    ['maxReplicaLag over a day', { maxReplicaLag: Duration.days(2) }, `${P}maxReplicaLag (seconds) must be an integer from 1 to 86400, got 172800`],
   ])('invalid props throw: %s', (_what, props, message) => {
     expect(() => new MySqlReplicaSet(chart(), 'orders', props)).toThrow(message);
   });
@@ -300,6 +324,7 @@ describe('MySqlReplicaSet', () => {
     ['bufferPool as a string', { bufferPool: '2Gi' }, `${P}bufferPool must be a Size such as Size.gibibytes(2), got the string '2Gi'`],
     ['flavor as a string', { flavor: 'mariadb' }, `${P}flavor must be MySqlFlavor.mysql() or MySqlFlavor.mariadb(), got the string 'mariadb'`],
     ['binlogExpiry as seconds', { binlogExpiry: 86400 }, `${P}binlogExpiry must be a Duration such as Duration.days(7), got 86400`],
+    ['maxReplicaLag as seconds', { maxReplicaLag: 30 }, `${P}maxReplicaLag must be a Duration such as Duration.seconds(60), got 30`],
     ['resources as a plain object', { resources: { cpuMillis: 500 } }, `${P}resources must be a Resources such as Resources.medium()`],
     ['databases as a string', { databases: 'orders' }, `${P}databases must be a list of strings, got the string 'orders'`],
     ['a number among the config lines', { config: ['a=1', 2] }, `${P}config must be a list of strings, got 2 in it`],
