@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { OneShotJob } from './job';
+import { contentHash, OneShotJob } from './job';
 import { WorkloadIdentity } from './identity';
 import { defaultResourceName, describe, MAX_DNS_LABEL, Problem } from './names';
 import { k8s } from './private/k8s';
@@ -58,34 +58,49 @@ export interface CredentialsProps {
 
 /**
  * The generator script: creates Secret `secretName` with a strong random value
- * per key, only if the Secret is absent. Uses nothing but
- * `kubectl get secret NAME` and `kubectl create secret generic NAME
- * --from-literal=...`, so a second apply never changes a password.
+ * per key when it is absent, and adds the keys it lacks (a user added later)
+ * when it exists. A value, once written, is never changed: a second apply, a
+ * retried Job or two racing Jobs leave every existing password as it is. It
+ * uses only `kubectl get`, `kubectl create secret generic` and a merge
+ * `kubectl patch` that names missing keys only.
  */
 export function renderSecretGeneratorScript(secretName: string, keys: string[], randomBytes: number = 32): string {
-  const literals = keys.map((k, i) => `  --from-literal="${k}=\${v${i}}"`);
   return [
     '#!/bin/bash',
-    '# Creates the Secret with random values once; never overwrites an existing one.',
+    '# Creates the Secret with random values, or adds the keys it lacks; never changes a value.',
     'set -euo pipefail',
     `secret=${secretName}`,
+    `keys=(${keys.join(' ')})`,
     '',
     'random_value() {',
     `  od -An -tx1 -N${randomBytes} /dev/urandom | tr -d ' \\n'`,
     '}',
     '',
-    'if kubectl get secret "$secret" >/dev/null 2>&1; then',
+    'if ! kubectl get secret "$secret" >/dev/null 2>&1; then',
+    '  literals=()',
+    '  for k in "${keys[@]}"; do literals+=("--from-literal=${k}=$(random_value)"); done',
+    '  if kubectl create secret generic "$secret" "${literals[@]}" >/dev/null 2>&1; then',
+    '    echo "secret $secret created with ${#keys[@]} keys"',
+    '    exit 0',
+    '  fi',
+    '  # another run created it meanwhile: fall through and add what it lacks',
+    'fi',
+    '# shellcheck disable=SC2016 # a Go template for kubectl, not shell',
+    `present="$(kubectl get secret "$secret" -o go-template='{{range $k, $v := .data}}{{$k}}{{"\\n"}}{{end}}')"`,
+    'patch=""',
+    'added=()',
+    'for k in "${keys[@]}"; do',
+    '  if ! grep -qxF -- "$k" <<<"$present"; then',
+    `    patch="\${patch:+\${patch},}\\"\${k}\\":\\"$(random_value | base64 | tr -d '\\n')\\""`,
+    '    added+=("$k")',
+    '  fi',
+    'done',
+    'if [ "${#added[@]}" -eq 0 ]; then',
     '  echo "secret $secret exists; leaving it unchanged"',
     '  exit 0',
     'fi',
-    ...keys.map((_k, i) => `v${i}="$(random_value)"`),
-    'if ! kubectl create secret generic "$secret" \\',
-    ...literals.map((l) => `${l} \\`),
-    '  >/dev/null; then',
-    '  # another run may have created it meanwhile',
-    '  kubectl get secret "$secret" >/dev/null',
-    'fi',
-    'echo "secret $secret created"',
+    'kubectl patch secret "$secret" --type=merge -p "{\\"data\\":{${patch}}}" >/dev/null',
+    'echo "secret $secret exists; added ${added[*]}"',
     '',
   ].join('\n');
 }
@@ -138,9 +153,12 @@ export class Credentials extends Construct {
     this.generated = true;
     this.secretName = problem.dnsLabel('secretName', props.secretName ?? defaultResourceName(this), MAX_DNS_LABEL - '-generate'.length);
     const randomBytes = problem.integer('randomBytes', props.randomBytes ?? 32, 16, 128);
+    const script = renderSecretGeneratorScript(this.secretName, this.keys, randomBytes);
     const generator = new OneShotJob(this, 'Generator', {
       problem,
       name: `${this.secretName}-generate`,
+      // a Job's template is immutable: new keys (a user added) make a new Job that adds them
+      jobName: `${this.secretName}-gen-${contentHash(script)}`,
       labels: { 'app.kubernetes.io/managed-by': 'cdk8s-stateful', 'app.kubernetes.io/component': 'secret-generator', ...(props.labels ?? {}) },
       annotations: {
         [GENERATES_SECRET_ANNOTATION]: this.secretName,
@@ -152,12 +170,12 @@ export class Credentials extends Construct {
       backoffLimit: 6,
       rules: [
         { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
-        { apiGroups: [''], resources: ['secrets'], resourceNames: [this.secretName], verbs: ['get'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: [this.secretName], verbs: ['get', 'patch'] },
       ],
       container: {
         name: 'generate',
         image: props.generatorImage ?? DEFAULT_KUBECTL_IMAGE,
-        command: ['/bin/bash', '-c', renderSecretGeneratorScript(this.secretName, this.keys, randomBytes)],
+        command: ['/bin/bash', '-c', script],
         env: { HOME: kplus.EnvValue.fromValue('/tmp') },
         resources: Resources.of({ cpuMillis: 50, memory: Size.mebibytes(128) }),
         mounts: [{ volume: 'tmp', path: '/tmp' }],
@@ -222,7 +240,7 @@ export function systemCredentials(owner: Construct, problem: Problem, identity: 
   const maxSecret = MAX_DNS_LABEL - '-generate'.length;
   if (existing === undefined && secretName.length > maxSecret) {
     const room = maxSecret - '-credentials'.length;
-    throw problem.error('name', `'${identity.name}' is ${identity.name.length} characters; with a generated Secret at most ${room} are allowed (its generator Job '${secretName}-generate' must fit ${MAX_DNS_LABEL}): ${identity._nameHint}, or bring existingSecret`);
+    throw problem.error('name', `'${identity.name}' is ${identity.name.length} characters; with a generated Secret at most ${room} are allowed (its generator's ServiceAccount and Role '${secretName}-generate' must fit ${MAX_DNS_LABEL}): ${identity._nameHint}, or bring existingSecret`);
   }
   return new Credentials(owner, 'Credentials', { keys: options.keys, existingSecret: existing, secretName });
 }

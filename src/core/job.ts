@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Cron, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -17,6 +18,12 @@ export interface OneShotJobProps {
   readonly problem: Problem;
   /** Name of the Job (and of its ServiceAccount and Role, when it has rules). */
   readonly name: string;
+  /**
+   * Name of the Job alone, when it must change with its content (a Job's
+   * template is immutable, so a changed script needs a new Job).
+   * @default - `name`
+   */
+  readonly jobName?: string;
   /** Labels of the Job and its pod; must not select any workload's pods. */
   readonly labels: { [key: string]: string };
   /** Annotations of the Job. */
@@ -113,8 +120,9 @@ export class OneShotJob extends Construct {
     const metadata = { name, labels: props.labels };
     this.serviceAccount = grantJobRules(this, name, props);
     this.role = this.serviceAccount ? this.node.findChild('Role') as k8s.KubeRole : undefined;
+    const jobName = props.problem.dnsLabel(`job name '${props.jobName ?? name}'`, props.jobName ?? name);
     this.job = new k8s.KubeJob(this, 'Job', {
-      metadata: { ...metadata, ...(props.annotations ? { annotations: props.annotations } : {}) },
+      metadata: { ...metadata, name: jobName, ...(props.annotations ? { annotations: props.annotations } : {}) },
       spec: renderJobSpec(props, this.serviceAccount ? name : undefined),
     });
   }
@@ -215,4 +223,14 @@ function grantJobRules(scope: Construct, name: string, props: OneShotJobProps): 
 function stableLabels(labels: { [key: string]: string }): { [key: string]: string } {
   const stable = ['app.kubernetes.io/instance', 'app.kubernetes.io/component'];
   return stable.every((k) => k in labels) ? Object.fromEntries(stable.map((k) => [k, labels[k]])) : labels;
+}
+
+/**
+ * Four hex digits of a sha256 of `content`: a Job whose script depends on
+ * props carries it in its name, so a changed script is a new Job rather than
+ * an update the API server rejects (a Job's template is immutable).
+ * @internal
+ */
+export function contentHash(content: string): string {
+  return createHash('sha256').update(content).digest('hex').slice(0, 4);
 }

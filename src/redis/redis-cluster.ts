@@ -2,7 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Credentials, systemCredentials } from '../core/credentials';
-import { OneShotJob } from '../core/job';
+import { contentHash, OneShotJob } from '../core/job';
 import { Problem } from '../core/names';
 import { PortRole, WorkloadContainer } from '../core/pod-spec';
 import { PodManagementPolicy } from '../core/policies';
@@ -142,16 +142,19 @@ export class RedisCluster extends StatefulSystem {
     });
     this.seedNodes = Array.from({ length: this.nodes }, (_, i) => `${this.workload.podFqdn(i)}:${REDIS_CLIENT_PORT}`).join(',');
 
+    const container = bootstrapContainer(s, authEnv);
     const bootstrap = new OneShotJob(this, 'Bootstrap', {
       problem: s.problem,
       name: `${s.identity.name}-bootstrap`,
+      // a Job's template is immutable: a changed node list (more masters) makes a new Job
+      jobName: `${s.identity.name}-boot-${contentHash(JSON.stringify(container.command))}`,
       labels: { ...this.workload.labels, 'app.kubernetes.io/component': 'cluster-bootstrap' },
       runAs: s.runAs,
       imagePullPolicy: s.unit.imagePullPolicy,
       backoffLimit: BOOTSTRAP_RETRIES,
       activeDeadline: BOOTSTRAP_DEADLINE,
       ttl: Duration.hours(1),
-      container: bootstrapContainer(s, authEnv),
+      container,
     });
     this.bootstrapJob = bootstrap.job;
     // the Job talks to every node's client port even when clients are restricted

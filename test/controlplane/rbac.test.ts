@@ -44,12 +44,12 @@ const run = controlPlaneAvailable();
     await cp?.stop();
   }, 60_000);
 
-  /** Runs the Job's own command (`/bin/bash -c <script>`) on this machine, as its ServiceAccount. */
-  function runScript(): Promise<{ code: number; output: string }> {
-    expect(container.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
-    const env: { [k: string]: string } = Object.fromEntries((container.env ?? []).filter((e: Json) => e.value !== undefined).map((e: Json) => [e.name, e.value]));
+  /** Runs a generator Job's own command (`/bin/bash -c <script>`) on this machine, as its ServiceAccount. */
+  function runScript(c: Json = container): Promise<{ code: number; output: string }> {
+    expect(c.command.slice(0, 2)).toEqual(['/bin/bash', '-c']);
+    const env: { [k: string]: string } = Object.fromEntries((c.env ?? []).filter((e: Json) => e.value !== undefined).map((e: Json) => [e.name, e.value]));
     return new Promise((resolve) => {
-      const child = spawn(container.command[0], container.command.slice(1), {
+      const child = spawn(c.command[0], c.command.slice(1), {
         env: { ...env, HOME: cp.dir, PATH: `${pathDir}:/usr/bin:/bin`, KUBECONFIG: saKubeconfig }, stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
@@ -63,7 +63,7 @@ const run = controlPlaneAvailable();
     // WHEN the script runs as the ServiceAccount
     const first = await runScript();
     // THEN the Secret exists with exactly the keys
-    expect(first).toEqual({ code: 0, output: `secret ${secretName} created\n` });
+    expect(first).toEqual({ code: 0, output: `secret ${secretName} created with ${keys.length} keys\n` });
     const created = cp.get(['secret', secretName, '-n', ns]);
     expect(Object.keys(created.data).sort()).toEqual([...keys].sort());
     for (const k of keys) expect(Buffer.from(created.data[k], 'base64').toString()).toMatch(/^[0-9a-f]{64}$/);
@@ -84,7 +84,25 @@ const run = controlPlaneAvailable();
       + `run 2 "${second.output.trim()}" (resourceVersion ${created.metadata.resourceVersion} unchanged), racing runs: ${race.map((r) => `"${r.output.trim().split('\n').pop()}"`).join(' and ')}`);
   }, 120_000);
 
-  test('its ServiceAccount may create Secrets and read this one, and nothing else', () => {
+  test('after a user is added, the new generator Job (a new name) adds its key and changes no existing value', async () => {
+    // GIVEN the Secret as the first generator left it
+    const before = cp.get(['secret', secretName, '-n', ns]);
+    // WHEN the replica set gets a user, and the new generator's script runs as the same ServiceAccount
+    const changed = new Chart(Testing.app(), ns, { namespace: ns });
+    new MySqlReplicaSet(changed, 'db', { databases: ['orders'], users: [{ name: 'orders_app', databases: ['orders'] }] });
+    const newJob = Testing.synth(changed).find((o) => o.kind === 'Job' && o.metadata.annotations?.['cdk8s-stateful.io/generates-secret'])!;
+    expect(newJob.metadata.name).not.toBe(job.metadata.name);
+    expect(newJob.spec.template.spec.serviceAccountName).toBe(podSpec.serviceAccountName);
+    const r = await runScript(newJob.spec.template.spec.containers[0]);
+    // THEN the key is added through the API server, and every old value is byte for byte the same
+    expect(r).toEqual({ code: 0, output: `secret ${secretName} exists; added orders_app-password\n` });
+    const after = cp.get(['secret', secretName, '-n', ns]);
+    for (const k of keys) expect(after.data[k]).toBe(before.data[k]);
+    expect(Buffer.from(after.data['orders_app-password'], 'base64').toString()).toMatch(/^[0-9a-f]{64}$/);
+    console.log(`generator ${newJob.metadata.name} (a user added): "${r.output.trim()}", ${keys.length} existing values unchanged`);
+  }, 120_000);
+
+  test('its ServiceAccount may create Secrets and read and patch this one, and nothing else', () => {
     // GIVEN the ServiceAccount's own kubeconfig WHEN it asks the API server (SelfSubjectAccessReview)
     const can = (args: string[]) => cp.kubectl(['auth', 'can-i', ...args], { kubeconfig: saKubeconfig }).stdout.trim();
     const matrix: [string, string[], string][] = [
@@ -94,7 +112,8 @@ const run = controlPlaneAvailable();
       ['list secrets', ['list', 'secrets'], 'no'],
       ['watch secrets', ['watch', 'secrets'], 'no'],
       [`update secret/${secretName}`, ['update', `secret/${secretName}`], 'no'],
-      [`patch secret/${secretName}`, ['patch', `secret/${secretName}`], 'no'],
+      [`patch secret/${secretName}`, ['patch', `secret/${secretName}`], 'yes'],
+      ['patch secret/other', ['patch', 'secret/other'], 'no'],
       [`delete secret/${secretName}`, ['delete', `secret/${secretName}`], 'no'],
       ['create secrets -n default', ['create', 'secrets', '-n', 'default'], 'no'],
       ['get configmaps', ['get', 'configmaps'], 'no'],

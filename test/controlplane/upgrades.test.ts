@@ -79,29 +79,11 @@ const EXPANDABLE = 'controlplane-expandable';
     },
   ];
 
-  /**
-   * KNOWN BUG (reported, not worked around): a Job whose name stays the same while
-   * its pod template changes is rejected, because a Job's spec.template is immutable:
-   * the Secret generator (`<secret>-generate`: its script lists the keys, so an added
-   * user changes it) and the Redis bootstrap Job (`<name>-bootstrap`: its script lists
-   * the pods). The MongoDB init Job already avoids this with a content hash in its name.
-   * These cases assert exactly that rejection and nothing else, so the test fails
-   * when the bug is fixed: then remove the entry here.
-   */
-  const KNOWN_IMMUTABLE_JOB: { [ns: string]: string } = {
-    'up-mysql': 'up-mysql-db-credentials-generate',
-    'up-postgres': 'up-postgres-pg-credentials-generate',
-    'up-redis': 'up-redis-cache-bootstrap',
-    'up-mongodb': 'up-mongodb-mongo-credentials-generate',
-  };
-
   for (const d of dayToDay) {
-    const known = KNOWN_IMMUTABLE_JOB[d.ns];
-    const name = `${d.ns}: the day-to-day change (${d.change}) is accepted and rolled out${known ? ` except Job ${known} (KNOWN BUG: spec.template is immutable)` : ''}`;
-    test(name, () => dayToDayChange(d, known), 300_000);
+    test(`${d.ns}: the day-to-day change (${d.change}) is accepted and rolled out`, () => dayToDayChange(d), 300_000);
   }
 
-  async function dayToDayChange(d: { ns: string; change: string; build: (c: Chart, after: boolean) => void }, knownImmutableJob?: string): Promise<void> {
+  async function dayToDayChange(d: { ns: string; change: string; build: (c: Chart, after: boolean) => void }): Promise<void> {
     // GIVEN the system applied with its defaults, Ready
     const ns = d.ns;
     const before = synth(ns, (c) => d.build(c, false));
@@ -121,15 +103,10 @@ const EXPANDABLE = 'controlplane-expandable';
     }
     console.log(`${ns}: ${d.change}: ${second.applied}/${second.objects} objects accepted, ${second.rejections.length} rejected\n`
       + `${second.rejections.map((r) => (r.length > 240 ? `${r.slice(0, 120)} ... ${r.slice(-40)}` : r)).join('\n')}\n${table(['StatefulSet', 'replicas', 'updated', 'ready', 'image'], rows)}`);
-    const immutableJob = (job: string) => new RegExp(`^The Job "${job}" is invalid: spec\\.template: Invalid value: .*: field is immutable$`);
-    if (knownImmutableJob) {
-      console.log(`KNOWN BUG: ${ns}: Job ${knownImmutableJob} rejected (spec.template: field is immutable)`);
-      expect(second.rejections).toEqual([expect.stringMatching(immutableJob(knownImmutableJob))]);
-      expect(second.applied).toBe(after.length - 1);
-    } else {
-      expect(second.rejections).toEqual([]);
-      expect(second.applied).toBe(after.length);
-    }
+    // Jobs whose script depends on the props (the Secret generator, the Redis bootstrap) are
+    // named after their content: a changed script is a new Job, never an immutable-template update
+    expect(second.rejections).toEqual([]);
+    expect(second.applied).toBe(after.length);
     for (const sts of after.filter((o) => o.kind === 'StatefulSet')) {
       const live = cp.get(['statefulset', sts.metadata.name, '-n', ns]);
       expect(live.spec.replicas).toBe(sts.spec.replicas);

@@ -18,14 +18,24 @@ function chart(): Chart {
 function runGenerator(script: string, store: string): { status: number | null; output: string } {
   const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'kubectl-shim-'));
   fs.writeFileSync(path.join(bin, 'kubectl'), `#!/bin/bash
+# kubectl stand-in: each Secret is a directory of key files (values decoded)
 set -eu
 store=${store}
+echo "$*" >> "$store/calls.log"
 case "$1 $2" in
-  "get secret") [ -d "$store/$3" ] ;;
+  "get secret")
+    [ -d "$store/$3" ] || exit 1
+    # -o go-template=... lists the keys, one per line
+    if [ "$#" -gt 3 ]; then ls "$store/$3"; fi ;;
   "create secret")
     [ "$3" = generic ] && [ ! -e "$store/$4" ] || exit 1
     mkdir "$store/$4"
     for a in "\${@:5}"; do kv=\${a#--from-literal=}; printf '%s' "\${kv#*=}" > "$store/$4/\${kv%%=*}"; done ;;
+  "patch secret")
+    [ -d "$store/$3" ] && [ "$4" = --type=merge ] && [ "$5" = -p ] || exit 1
+    python3 -c 'import base64, json, os, sys
+for k, v in json.loads(sys.argv[2])["data"].items():
+    open(os.path.join(sys.argv[1], k), "wb").write(base64.b64decode(v))' "$store/$3" "$6" ;;
   *) exit 2 ;;
 esac
 `, { mode: 0o755 });
@@ -47,14 +57,14 @@ describe('Credentials', () => {
     // THEN
     expect(creds.secretName).toBe('test-db-credentials');
     expect(creds.generated).toBe(true);
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'Job/test-db-credentials-generate', 'Role/test-db-credentials-generate',
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`.replace(/-gen-[0-9a-f]{4}$/, '-gen-<hash>')).sort()).toEqual([
+      'Job/test-db-credentials-gen-<hash>', 'Role/test-db-credentials-generate',
       'RoleBinding/test-db-credentials-generate', 'ServiceAccount/test-db-credentials-generate',
     ]);
     expect(objectsOf(objects, 'Secret')).toEqual([]);
     expect(only(objects, 'Role').rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
-      { apiGroups: [''], resources: ['secrets'], resourceNames: ['test-db-credentials'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['test-db-credentials'], verbs: ['get', 'patch'] },
     ]);
     expect(objects).toMatchSnapshot();
   });
@@ -106,13 +116,54 @@ describe('Credentials', () => {
     }
   });
 
-  test('the generator script uses only kubectl get secret and kubectl create secret generic', () => {
+  test('a key added later is generated into the existing Secret; the values already there never change', () => {
+    // GIVEN a Secret generated with two keys
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'secrets-'));
+    try {
+      runGenerator(renderSecretGeneratorScript('s', ['root-password', 'replication-password']), store);
+      const read = (k: string) => fs.readFileSync(path.join(store, 's', k), 'utf-8');
+      const before = [read('root-password'), read('replication-password')];
+      // WHEN a user is added, and the new generator runs twice
+      const script = renderSecretGeneratorScript('s', ['root-password', 'replication-password', 'app-password']);
+      const first = runGenerator(script, store);
+      const second = runGenerator(script, store);
+      // THEN only the new key was written, once; the old values are untouched
+      expect(first).toMatchObject({ status: 0 });
+      expect(first.output).toContain('secret s exists; added app-password');
+      expect(second.output).toContain('secret s exists; leaving it unchanged');
+      expect([read('root-password'), read('replication-password')]).toEqual(before);
+      expect(read('app-password')).toMatch(/^[0-9a-f]{64}$/);
+      const patches = fs.readFileSync(path.join(store, 'calls.log'), 'utf-8').split('\n').filter((l) => l.startsWith('patch'));
+      expect(patches).toHaveLength(1);
+      expect(patches[0]).not.toMatch(/root-password|replication-password/);
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  test('the generator script uses only kubectl get, create secret generic and a merge patch of its own Secret', () => {
     const script = renderSecretGeneratorScript('s', ['k']);
     expect(script.startsWith('#!/bin/bash\n')).toBe(true);
     expect(script).toContain('set -euo pipefail');
     expect(script).toContain('/dev/urandom');
-    const kubectl = script.split('\n').filter((l) => l.includes('kubectl')).map((l) => l.trim());
-    for (const l of kubectl) expect(l).toMatch(/kubectl (get secret "\$secret"|create secret generic "\$secret")/);
+    const kubectl = script.split('\n').filter((l) => l.includes('kubectl ')).map((l) => l.trim());
+    for (const l of kubectl) expect(l).toMatch(/kubectl (get secret "\$secret"|create secret generic "\$secret"|patch secret "\$secret" --type=merge)/);
+  });
+
+  test('the generator Job is named after its keys: a new key is a new Job (a Job template is immutable), the RBAC objects keep their names', () => {
+    const names = (keys: string[]) => {
+      const c = chart();
+      new Credentials(c, 'creds', { keys });
+      const objects = synthValid(c);
+      return { job: only(objects, 'Job').metadata.name, role: only(objects, 'Role').metadata.name, sa: only(objects, 'Job').spec.template.spec.serviceAccountName };
+    };
+    const two = names(['a', 'b']);
+    const three = names(['a', 'b', 'c']);
+    expect(two.job).toMatch(/^test-creds-gen-[0-9a-f]{4}$/);
+    expect(three.job).toMatch(/^test-creds-gen-[0-9a-f]{4}$/);
+    expect(three.job).not.toBe(two.job);
+    expect(names(['a', 'b']).job).toBe(two.job);
+    expect([two.role, two.sa, three.role]).toEqual(['test-creds-generate', 'test-creds-generate', 'test-creds-generate']);
   });
 
   test('an existing Secret is used as is: nothing is generated', () => {

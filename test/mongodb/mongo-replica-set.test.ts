@@ -39,7 +39,7 @@ describe('MongoReplicaSet', () => {
     expect(rs.replicas).toBe(3);
     expect(rs.replicaSetName).toBe('test-mongo');
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ConfigMap/test-mongo-config', 'Job/test-mongo-credentials-generate', expect.stringMatching(/^Job\/test-mongo-init-[0-9a-f]{5}$/),
+      'ConfigMap/test-mongo-config', expect.stringMatching(/^Job\/test-mongo-credentials-gen-[0-9a-f]{4}$/), expect.stringMatching(/^Job\/test-mongo-init-[0-9a-f]{5}$/),
       'NetworkPolicy/test-mongo', 'PodDisruptionBudget/test-mongo', 'Role/test-mongo-credentials-generate',
       'RoleBinding/test-mongo-credentials-generate', 'Service/test-mongo', 'Service/test-mongo-headless',
       'ServiceAccount/test-mongo', 'ServiceAccount/test-mongo-credentials-generate', 'StatefulSet/test-mongo',
@@ -107,7 +107,7 @@ describe('MongoReplicaSet', () => {
   test('the generated Secret holds root password, keyfile, exporter, backup and user passwords as needed', () => {
     const c = chart();
     new MongoReplicaSet(c, 'mongo', { ...APP_USERS, monitoring: {}, backup: {} });
-    const gen = only(synthValid(c), 'Job', 'test-mongo-credentials-generate');
+    const gen = synthValid(c).find((o: any) => o.kind === 'Job' && /^test-mongo-credentials-gen-[0-9a-f]{4}$/.test(o.metadata.name));
     expect(gen.metadata.annotations['cdk8s-stateful.io/generates-keys']).toBe('root-password,keyfile,exporter-password,backup-password,orders_app-password');
   });
 

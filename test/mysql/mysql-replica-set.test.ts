@@ -291,7 +291,7 @@ describe('MySqlReplicaSet', () => {
     expect(() => new MySqlReplicaSet(chart(), 'orders', { name: 'a'.repeat(42) })).not.toThrow();
     expect(() => new MySqlReplicaSet(chart(), 'orders', { name, existingSecret: 'orders-db' })).not.toThrow();
     const id = 'o'.repeat(38);
-    expect(() => new MySqlReplicaSet(chart(), id)).toThrow(`name 'test-${id}' is 43 characters; with a generated Secret at most 42 are allowed (its generator Job 'test-${id}-credentials-generate' must fit 63): shorten the ids 'test', '${id}' or set a shorter name, or bring existingSecret`);
+    expect(() => new MySqlReplicaSet(chart(), id)).toThrow(`name 'test-${id}' is 43 characters; with a generated Secret at most 42 are allowed (its generator's ServiceAccount and Role 'test-${id}-credentials-generate' must fit 63): shorten the ids 'test', '${id}' or set a shorter name, or bring existingSecret`);
   });
 
   const P = "MySqlReplicaSet 'test/orders': ";

@@ -90,8 +90,8 @@ describe('RedisCluster', () => {
     // THEN
     expect(rc.nodes).toBe(6);
     expect(only(objects, 'StatefulSet').spec.replicas).toBe(6);
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
-      'ConfigMap/test-cache-config', 'Job/test-cache-bootstrap', 'Job/test-cache-credentials-generate',
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`.replace(/-(boot|gen)-[0-9a-f]{4}$/, '-$1-<hash>')).sort()).toEqual([
+      'ConfigMap/test-cache-config', 'Job/test-cache-boot-<hash>', 'Job/test-cache-credentials-gen-<hash>',
       'NetworkPolicy/test-cache', 'PodDisruptionBudget/test-cache', 'Role/test-cache-credentials-generate',
       'RoleBinding/test-cache-credentials-generate', 'Service/test-cache', 'Service/test-cache-headless',
       'ServiceAccount/test-cache', 'ServiceAccount/test-cache-credentials-generate', 'StatefulSet/test-cache',
@@ -160,16 +160,22 @@ describe('RedisCluster', () => {
     const c = chart();
     new RedisCluster(c, 'cache', { existingSecret: 'redis-auth' });
     const objects = synthValid(c, { externalSecrets: { 'redis-auth': ['password'] } });
-    expect(objects.filter((o) => o.kind === 'Job').map((o) => o.metadata.name)).toEqual(['test-cache-bootstrap']);
+    expect(objects.filter((o) => o.kind === 'Job').map((o) => o.metadata.name)).toEqual([expect.stringMatching(/^test-cache-boot-[0-9a-f]{4}$/)]);
     const redis = only(objects, 'StatefulSet').spec.template.spec.containers[0];
     expect(redis.env).toContainEqual({ name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } } });
+  });
+
+  test('the bootstrap Job is named after its script: more masters make a new Job instead of an immutable-template update', () => {
+    const name = (masters: number) => new RedisCluster(chart(), 'cache', { masters }).bootstrapJob.name;
+    expect(name(3)).toBe(name(3));
+    expect(name(4)).not.toBe(name(3));
   });
 
   test('the bootstrap Job runs redis-cli --cluster create with the replica count, authenticated from the Secret, bounded in retries and time', () => {
     const c = chart();
     const rc = new RedisCluster(c, 'cache', { masters: 4, replicasPerMaster: 2 });
-    const job = only(synthValid(c), 'Job', 'test-cache-bootstrap');
-    expect(rc.bootstrapJob.name).toBe('test-cache-bootstrap');
+    const job = only(synthValid(c), 'Job', rc.bootstrapJob.name);
+    expect(rc.bootstrapJob.name).toMatch(/^test-cache-boot-[0-9a-f]{4}$/);
     expect(job.spec).toMatchObject({ backoffLimit: 10, ttlSecondsAfterFinished: 3600, activeDeadlineSeconds: 5400 });
     const pod = job.spec.template.spec;
     expect(pod).toMatchObject({ restartPolicy: 'OnFailure', automountServiceAccountToken: false, securityContext: { runAsUser: 999, runAsGroup: 999 } });
@@ -185,9 +191,9 @@ describe('RedisCluster', () => {
 
   test('the NetworkPolicy admits the bootstrap Job to the client port, and its selector matches the Job\'s pods but no Redis node', () => {
     const c = chart();
-    new RedisCluster(c, 'cache', { allowClientsFrom: [] });
+    const rc = new RedisCluster(c, 'cache', { allowClientsFrom: [] });
     const objects = synthValid(c);
-    const jobPodLabels = only(objects, 'Job', 'test-cache-bootstrap').spec.template.metadata.labels;
+    const jobPodLabels = only(objects, 'Job', rc.bootstrapJob.name).spec.template.metadata.labels;
     const nodeLabels = only(objects, 'StatefulSet').spec.template.metadata.labels;
     const rules = rulesFor(only(objects, 'NetworkPolicy'), 'client');
     // allowClientsFrom: [] admits no one else, so the Job's rule is the only one
@@ -204,7 +210,7 @@ describe('RedisCluster', () => {
     const rc = new RedisCluster(c, 'cache', { auth: false });
     const objects = synthValid(c);
     expect(rc.credentials).toBeUndefined();
-    expect(objects.filter((o) => o.kind === 'Job').map((o) => o.metadata.name)).toEqual(['test-cache-bootstrap']);
+    expect(objects.filter((o) => o.kind === 'Job').map((o) => o.metadata.name)).toEqual([expect.stringMatching(/^test-cache-boot-[0-9a-f]{4}$/)]);
     expect(JSON.stringify(objects)).not.toContain('REDISCLI_AUTH');
     expect(() => rc.passwordEnv()).toThrow("RedisCluster 'test/cache': auth is off, so there is no password: passwordEnv() needs auth: true");
   });
@@ -245,7 +251,7 @@ describe('RedisCluster', () => {
     expect(pod.terminationGracePeriodSeconds).toBe(90);
     expect(sts.spec.template.metadata.labels.team).toBe('payments');
     expect(sts.spec.template.metadata.annotations['example.com/owner']).toBe('payments');
-    const job = only(objects, 'Job', 'sessions-bootstrap').spec.template.spec;
+    const job = only(objects, 'Job', rc.bootstrapJob.name).spec.template.spec;
     expect(job.containers[0]).toMatchObject({ image: 'registry.example/redis:7.2.8', imagePullPolicy: 'Always' });
     expect(job.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1002 });
     expect(job.containers[0].command[2]).toContain('sessions-5.sessions-headless.cache.svc.corp.example');

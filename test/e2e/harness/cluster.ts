@@ -524,8 +524,9 @@ function quantityToNumber(q: string | number | undefined, resource: string): num
 }
 
 /**
- * `kubectl` for generator Jobs: `get secret NAME` and `create secret generic
- * NAME --from-literal=k=v...`, against a directory that stands in for the API
+ * `kubectl` for generator Jobs: `get secret NAME [-o go-template=<keys>]`,
+ * `create secret generic NAME --from-literal=k=v...` and `patch secret NAME
+ * --type=merge -p JSON`, against a directory that stands in for the API
  * server. Only what the Jobs use is implemented; anything else fails loudly.
  */
 function KUBECTL_SHIM(store: string): BinaryShim[] {
@@ -542,7 +543,20 @@ case "\${args[0]:-} \${args[1]:-}" in
   "get secret"|"get secrets")
     name=\${args[2]#secret/}
     [ -d "$store/$name" ] || { echo "Error from server (NotFound): secrets \\"$name\\" not found" >&2; exit 1; }
-    echo "secret/$name" ;;
+    case "\${args[3]:-}" in
+      -o) ls "$store/$name" ;;  # -o go-template over .data: the key names, one per line
+      '') echo "secret/$name" ;;
+      *) echo "kubectl shim: unsupported argument \${args[3]}" >&2; exit 2 ;;
+    esac ;;
+  "patch secret")
+    # kubectl patch secret NAME --type=merge -p '{"data":{"k":"<base64>"}}': adds or replaces those keys
+    name=\${args[2]}
+    [ -d "$store/$name" ] || { echo "Error from server (NotFound): secrets \\"$name\\" not found" >&2; exit 1; }
+    [ "\${args[3]:-}" = --type=merge ] && [ "\${args[4]:-}" = -p ] || { echo "kubectl shim: only 'patch --type=merge -p JSON'" >&2; exit 2; }
+    python3 -c 'import base64, json, os, sys
+for k, v in json.loads(sys.argv[2])["data"].items():
+    open(os.path.join(sys.argv[1], k), "wb").write(base64.b64decode(v))' "$store/$name" "\${args[5]}"
+    echo "secret/$name patched" ;;
   "create secret")
     [ "\${args[2]:-}" = generic ] || { echo "kubectl shim: only 'create secret generic'" >&2; exit 2; }
     name=\${args[3]}
