@@ -77,6 +77,19 @@ describeWithNamespaces('e2e harness', () => {
     expect(cluster.secret('s').password).toBe(first);
   });
 
+  test('a pod restarted on the same address is reachable from its peers at once (no stale neighbour cache)', async () => {
+    // GIVEN a peer that has talked to h-kv-0, so it caches h-kv-0's link-layer address
+    const ip = cluster.ipOf('h-kv-0');
+    await cluster.sh('h-kv-1', `redis-cli -h ${ip} ping`);
+    // WHEN h-kv-0 restarts on the same address
+    await cluster.stopPod('h-kv-0');
+    await cluster.startPod(workload.name, 0);
+    expect(cluster.ipOf('h-kv-0')).toBe(ip);
+    // THEN the peer reaches it within a few seconds
+    const r = await cluster.exec('h-kv-1', ['bash', '-c', `redis-cli -h ${ip} ping`], { timeoutMs: 5000 });
+    expect(r.output.trim()).toBe('PONG');
+  });
+
   test('a stopped pod comes back on its claim with its data', async () => {
     await cluster.sh('h-kv-0', `redis-cli -h ${workload.podFqdn(0)} set durable yes && redis-cli -h ${workload.podFqdn(0)} save`);
     await cluster.stopPod('h-kv-0');

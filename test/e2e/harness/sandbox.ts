@@ -65,6 +65,9 @@ export class Network {
     run('ip', ['-n', ns, 'link', 'set', `${host}p`, 'name', 'eth0']);
     run('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.eth0.route_localnet=1']);
     run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    // a MAC derived from the address: a pod that comes back on the same IP has the same MAC,
+    // so its peers' neighbour caches stay right (a fresh random MAC left them unreachable ~60 s)
+    run('ip', ['-n', ns, 'link', 'set', 'eth0', 'address', macFor(ip)]);
     run('ip', ['-n', ns, 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
     run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
   }
@@ -243,4 +246,9 @@ export function sleep(ms: number): Promise<void> {
 /** Single-quotes a string for bash. */
 export function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A locally administered unicast MAC (02:00:...) holding the four octets of `ip`. */
+export function macFor(ip: string): string {
+  return ['02', '00', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
 }
