@@ -1,4 +1,5 @@
-import { Testing } from 'cdk8s';
+import { Chart, Testing } from 'cdk8s';
+import { RedisCluster } from '../../src';
 import { WebChart } from '../../examples/web';
 import { crossReferenceProblems } from './cross-refs';
 import { kubernetesModelsProblems, monokleProblems, schemaProblems, scriptProblems } from './manifest';
@@ -49,6 +50,19 @@ describe('manifest checks', () => {
     const objects = web();
     sts(objects).spec.selector.matchLabels['app.kubernetes.io/name'] = 'other';
     expect(crossReferenceProblems(objects).join('\n')).toMatch(/does not match the pod template labels/);
+  });
+
+  test('cross-references catch a NetworkPolicy peer that names our instance but selects no pod', () => {
+    // GIVEN a Redis cluster, whose policy admits its bootstrap Job by the Job's labels
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'cache' });
+    new RedisCluster(chart, 'cache');
+    const objects = Testing.synth(chart);
+    expect(crossReferenceProblems(objects)).toEqual([]);
+    // WHEN the Job's component label no longer matches the peer
+    const job = objects.find((o) => o.kind === 'Job' && o.metadata.labels['app.kubernetes.io/component'] === 'cluster-bootstrap');
+    job.spec.template.metadata.labels['app.kubernetes.io/component'] = 'bootstrap';
+    // THEN the peer is found to select nothing
+    expect(crossReferenceProblems(objects).join('\n')).toMatch(/ingress peer \{"app.kubernetes.io\/component":"cluster-bootstrap","app.kubernetes.io\/instance":"c-cache"\} selects no pod of the manifest/);
   });
 
   test('cross-references catch a serviceName without a headless Service', () => {

@@ -198,6 +198,13 @@ export function crossReferenceProblems(objects: Json[], options: CrossRefOptions
       for (const p of rule.ports ?? []) {
         if (typeof p.port === 'string' && !targets.every((t) => podPortNames(t).has(p.port))) problems.push(`${where}: port '${p.port}' is not a port name of the selected pods`);
       }
+      // a same-namespace peer that names one of our instances (a member, a bootstrap or backup Job)
+      // must select pods of this manifest: a typo there silently locks the peer out
+      for (const peer of rule.from ?? []) {
+        const sel = peer.podSelector?.matchLabels;
+        if (peer.namespaceSelector || !sel?.['app.kubernetes.io/instance']) continue;
+        if (selects(sel).length === 0) problems.push(`${where}: ingress peer ${JSON.stringify(sel)} selects no pod of the manifest`);
+      }
     }
   }
 
