@@ -32,6 +32,12 @@ export interface OneShotJobProps {
   readonly runAs: RunAs;
   /** The container; its resources default to `Resources.tiny()`. */
   readonly container: WorkloadContainer;
+  /**
+   * Containers run to completion, in order, before `container` (e.g. a dump
+   * that an uploader then ships).
+   * @default - none
+   */
+  readonly initContainers?: WorkloadContainer[];
   readonly imagePullPolicy?: ImagePullPolicy;
   /** Scratch volumes (ephemeral only). */
   readonly volumes?: WorkloadVolume[];
@@ -69,6 +75,7 @@ export function renderJobSpec(scope: OneShotJobProps, serviceAccountName: string
     problem: scope.problem,
     runAs: scope.runAs,
     containers: [scope.container],
+    initContainers: scope.initContainers,
     resources: Resources.tiny(),
     imagePullPolicy: scope.imagePullPolicy,
     volumes: scope.volumes,
@@ -90,6 +97,7 @@ export function renderJobSpec(scope: OneShotJobProps, serviceAccountName: string
         automountServiceAccountToken: serviceAccountName !== undefined,
         enableServiceLinks: false,
         securityContext: pod.securityContext(),
+        initContainers: pod.initContainers(),
         containers: pod.containers(),
         volumes: pod.podVolumes(),
       },

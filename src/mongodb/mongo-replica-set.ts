@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { BackupTarget } from '../core/backup';
+import { BackupTarget, S3UriStyle } from '../core/backup';
 import { Credentials, systemCredentials } from '../core/credentials';
 import { OneShotJob, ScheduledJob } from '../core/job';
 import { PortRole, WorkloadContainer } from '../core/pod-spec';
@@ -15,7 +15,7 @@ import { Storage } from '../core/storage';
 import { StatefulSystem, StatefulSystemProps } from '../core/system';
 import {
   BACKUP_PASSWORD_KEY, EXPORTER_PASSWORD_KEY, EXPORTER_USER, KEYFILE_KEY, MONGO_BACKUP_DIR, MONGO_CONFIG_DIR, MONGO_DATA_DIR,
-  MONGO_EXPORTER_PORT, MONGO_PORT, MONGO_RUN_DIR, MONGO_SECRET_DIR, MongodSettings, renderBackupScript, renderInitiatorScript,
+  MONGO_EXPORTER_PORT, MONGO_PORT, MONGO_RUN_DIR, MONGO_SECRET_DIR, MongodSettings, renderBackupScript, renderInitiatorScript, renderS3UploadScript,
   renderKeyfileScript, renderStartScript, ROOT_PASSWORD_ENV, ROOT_PASSWORD_KEY, userPasswordEnvs,
 } from './config';
 import { mongoAlerts } from './alerts';
@@ -37,10 +37,16 @@ export interface MongoUser {
 /** The mongodump CronJob. */
 export interface MongoBackupOptions {
   /**
-   * Where archives go. Only `BackupTarget.volume(...)` for now; `BackupTarget.s3(...)` throws.
+   * Where archives go: a claim, or an S3-compatible bucket (the dump is
+   * written to a scratch volume, then uploaded by `uploaderImage`).
    * @default BackupTarget.volume()
    */
   readonly target?: BackupTarget;
+  /**
+   * Image of the uploader of an S3 target: it must provide bash and the AWS CLI v2 (`aws`).
+   * @default 'docker.io/amazon/aws-cli:2.27.0'
+   */
+  readonly uploaderImage?: string;
   /**
    * When it runs (the controller manager's time zone).
    * @default - every day at 02:30
@@ -275,7 +281,18 @@ export class MongoReplicaSet extends StatefulSystem {
   private backupJob(s: MongoSettings): k8s.KubeCronJob {
     const b = s.backup!;
     const labels = { ...this.workload.labels, 'app.kubernetes.io/component': 'backup' };
-    const claim = b.target._claimName(this, s.identity.name, labels);
+    const s3 = b.target._s3;
+    // a claim takes the archives directly; for a bucket, the dump goes to scratch space and an uploader ships it
+    const dumpDir = s3 ? '/work' : MONGO_BACKUP_DIR;
+    const dump: WorkloadContainer = {
+      name: 'mongodump',
+      image: s.shared.image,
+      command: ['bash', '-c', renderBackupScript({ hosts: this.hosts, replicaSetName: s.replicaSetName, keep: b.keep, dir: dumpDir, tmpDir: '/tmp' })],
+      env: { ...MONGOSH_ENV, MONGO_BACKUP_PASSWORD: this.credentials.envValue(BACKUP_PASSWORD_KEY) },
+      resources: Resources.of({ cpuMillis: 250, memory: Size.mebibytes(512) }),
+      mounts: [{ volume: 'backup', path: dumpDir }, { volume: 'tmp', path: '/tmp' }],
+    };
+    const tmp = { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(64) }) };
     const job = new ScheduledJob(this, 'Backup', {
       problem: s.problem,
       name: `${s.identity.name}-backup`,
@@ -285,15 +302,31 @@ export class MongoReplicaSet extends StatefulSystem {
       schedule: b.schedule,
       backoffLimit: 2,
       activeDeadline: Duration.hours(6),
-      container: {
-        name: 'mongodump',
-        image: s.shared.image,
-        command: ['bash', '-c', renderBackupScript({ hosts: this.hosts, replicaSetName: s.replicaSetName, keep: b.keep, dir: MONGO_BACKUP_DIR, tmpDir: '/tmp' })],
-        env: { ...MONGOSH_ENV, MONGO_BACKUP_PASSWORD: this.credentials.envValue(BACKUP_PASSWORD_KEY) },
-        resources: Resources.of({ cpuMillis: 250, memory: Size.mebibytes(512) }),
-        mounts: [{ volume: 'backup', path: MONGO_BACKUP_DIR }, { volume: 'tmp', path: '/tmp' }],
-      },
-      volumes: [{ name: 'backup', storage: Storage.existingClaim(claim) }, { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(64) }) }],
+      ...(s3
+        ? {
+          initContainers: [dump],
+          container: {
+            name: 'upload',
+            image: b.uploaderImage,
+            command: ['bash', '-c', renderS3UploadScript({
+              dir: dumpDir,
+              target: `s3://${s3.bucket}/${s3.prefix ?? s.identity.name}`,
+              endpointUrl: `https://${s3.endpoint}`,
+              region: s3.region ?? 'us-east-1',
+              pathStyle: s3.uriStyle === S3UriStyle.PATH,
+              verifyTls: s3.verifyTls ?? true,
+              keep: b.keep,
+              tmpDir: '/tmp',
+            })],
+            env: { HOME: kplus.EnvValue.fromValue('/tmp'), ...b.target._credentialsEnv(this) },
+            mounts: [{ volume: 'backup', path: dumpDir, readOnly: true }, { volume: 'tmp', path: '/tmp' }],
+          },
+          volumes: [{ name: 'backup', storage: Storage.ephemeral() }, tmp],
+        }
+        : {
+          container: dump,
+          volumes: [{ name: 'backup', storage: Storage.existingClaim(b.target._claimName(this, s.identity.name, labels)) }, tmp],
+        }),
     });
     if (this.workload.networkPolicy) this.workload.allowClients(job.peer(), ['mongodb']);
     return job.cronJob;

@@ -36,7 +36,12 @@ export interface MongoBackupSettings {
   readonly target: BackupTarget;
   readonly schedule: Cron;
   readonly keep: number;
+  /** The uploader's image (S3 targets). */
+  readonly uploaderImage: string;
 }
+
+/** The uploader of S3 targets: the AWS CLI v2 image (bash, aws). */
+export const DEFAULT_UPLOADER_IMAGE = 'docker.io/amazon/aws-cli:2.27.0';
 
 /**
  * A MongoReplicaSet's props, resolved and checked.
@@ -197,11 +202,10 @@ function backupSettings(problem: Problem, props: MongoReplicaSetProps): MongoBac
   if (typeof b !== 'object' || b === null) throw problem.error('backup', `must be { target, schedule, keep }, got ${describe(b)}`);
   const target = problem.instanceOf('backup.target', b.target, BackupTarget, 'BackupTarget.volume({...})') ?? BackupTarget.volume();
   target._validate(problem, 'backup.target');
-  if (target.isS3) {
-    throw problem.error('backup.target', 'BackupTarget.s3(...) is not available for MongoReplicaSet yet (the mongodump Job has no S3 uploader): use BackupTarget.volume({ storageClassName }) and copy the archives off-cluster');
-  }
+  if (b.uploaderImage !== undefined && typeof b.uploaderImage !== 'string') throw problem.error('backup.uploaderImage', `must be an image reference, got ${describe(b.uploaderImage)}`);
+  if (b.uploaderImage !== undefined && !target.isS3) throw problem.error('backup.uploaderImage', 'applies to BackupTarget.s3(...) only: a volume target needs no uploader');
   const schedule = problem.instanceOf('backup.schedule', b.schedule, Cron, 'a Cron such as Cron.daily()') ?? Cron.schedule({ minute: '30', hour: '2' });
-  return { target, schedule, keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000) };
+  return { target, schedule, keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000), uploaderImage: b.uploaderImage ?? DEFAULT_UPLOADER_IMAGE };
 }
 
 function exporterImage(problem: Problem, image: string | undefined, monitoring: boolean): string {

@@ -1,6 +1,6 @@
 import { Chart, Cron, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
-import { BackupTarget } from '../../src/core/backup';
+import { BackupTarget, S3UriStyle } from '../../src/core/backup';
 import { RestrictedProfile } from '../../src/core/interop';
 import { Resources } from '../../src/core/resources';
 import { Storage } from '../../src/core/storage';
@@ -333,8 +333,10 @@ describe('MongoReplicaSet bad input', () => {
       "MongoReplicaSet 'test/mongo': users 'app' databases name 'billing', which is not in databases (orders)"],
     ['a user without databases', { databases: ['orders'], users: [{ name: 'app', databases: [] }] }, "MongoReplicaSet 'test/mongo': users 'app' databases must name at least one database"],
     ['a system database', { databases: ['admin'] }, "MongoReplicaSet 'test/mongo': databases 'admin' is a system database"],
-    ['an S3 backup target', { backup: { target: BackupTarget.s3({ endpoint: 's3.eu-west-1.amazonaws.com', bucket: 'backups', credentialsSecret: 's3' }) } },
-      "MongoReplicaSet 'test/mongo': backup.target BackupTarget.s3(...) is not available for MongoReplicaSet yet (the mongodump Job has no S3 uploader): use BackupTarget.volume({ storageClassName }) and copy the archives off-cluster"],
+    ['an uploader image for a volume target', { backup: { uploaderImage: 'docker.io/amazon/aws-cli:2.27.0' } },
+      "MongoReplicaSet 'test/mongo': backup.uploaderImage applies to BackupTarget.s3(...) only: a volume target needs no uploader"],
+    ['an S3 endpoint with a scheme', { backup: { target: BackupTarget.s3({ endpoint: 'https://s3.eu-west-1.amazonaws.com', bucket: 'backups', credentialsSecret: 's3' }) } },
+      "MongoReplicaSet 'test/mongo': backup.target endpoint must be a host name with an optional port (no scheme, no path)"],
     ['backups keeping no archive', { backup: { keep: 0 } }, "MongoReplicaSet 'test/mongo': backup.keep must be an integer from 1 to 1000, got 0"],
     ['an exporter image without a tag', { monitoring: {}, exporterImage: 'percona/mongodb_exporter' },
       "MongoReplicaSet 'test/mongo': container 'metrics' image 'percona/mongodb_exporter' has no tag: pin a version (e.g. 'percona/mongodb_exporter:1.2.3') or a digest so every pod runs the same software"],
@@ -362,5 +364,34 @@ describe('MongoReplicaSet monitoring with an arbiter', () => {
     new MongoReplicaSet(c, 'mongo', { replicas: 2, arbiter: true, monitoring: {} });
     const rules = only(synthValid(c), 'PrometheusRule').spec.groups[0].rules;
     expect(rules[0].expr).toBe('count(mongodb_up{job="test-mongo-headless", namespace="db"} == 1) < 2 or absent(mongodb_up{job="test-mongo-headless", namespace="db"} == 1)');
+  });
+});
+
+describe('MongoReplicaSet backups to S3', () => {
+  test('the dump goes to scratch space in an init container, and the uploader ships it with the Secret\'s credentials', () => {
+    // GIVEN
+    const c = chart();
+    new MongoReplicaSet(c, 'mongo', {
+      backup: { target: BackupTarget.s3({ endpoint: 'minio.backup.svc:9000', bucket: 'db-backups', credentialsSecret: 's3-creds', uriStyle: S3UriStyle.PATH }), keep: 5 },
+    });
+    // WHEN
+    const objects = synthValid(c, { externalSecrets: { 's3-creds': ['access-key-id', 'secret-access-key'] } });
+    // THEN no claim is created, the dump writes to an emptyDir that the uploader reads
+    expect(objects.filter((o: any) => o.kind === 'PersistentVolumeClaim')).toEqual([]);
+    const pod = only(objects, 'CronJob').spec.jobTemplate.spec.template.spec;
+    expect(pod.initContainers.map((x: any) => x.name)).toEqual(['mongodump']);
+    expect(pod.initContainers[0].command[2]).toContain('dir=/work');
+    const upload = pod.containers[0];
+    expect([upload.name, upload.image]).toEqual(['upload', 'docker.io/amazon/aws-cli:2.27.0']);
+    expect(upload.command[2]).toContain('target=s3://db-backups/test-mongo');
+    expect(upload.command[2]).toContain('--endpoint-url https://minio.backup.svc:9000 s3 cp');
+    expect(upload.command[2]).not.toContain('--no-verify-ssl');
+    expect(upload.command[2]).toContain('addressing_style = path');
+    expect(upload.env).toEqual(expect.arrayContaining([
+      { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 's3-creds', key: 'access-key-id' } } },
+      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 's3-creds', key: 'secret-access-key' } } },
+    ]));
+    expect(upload.volumeMounts).toContainEqual({ name: 'backup', mountPath: '/work', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'backup', emptyDir: {} });
   });
 });
