@@ -4,18 +4,6 @@ import { Problem } from './names';
 import { Resources } from './resources';
 
 /**
- * `resources` (of `prop`), checked before a size is derived from it: a
- * Resources with valid sizes.
- * @internal
- */
-export function checkedResources(problem: Problem, prop: string, resources: Resources): Resources {
-  problem.instanceOf(prop, resources, Resources, 'a Resources such as Resources.medium() or Resources.of({ cpuMillis, memory })');
-  const problems = resources._problems();
-  if (problems.length > 0) throw problem.error(prop, problems.join('; '));
-  return resources;
-}
-
-/**
  * The JVM heap in MiB: `heap`, or half the memory limit of `resources`. It
  * must be at least `minimum` MiB and leave room for the JVM's own memory:
  * at most 75% of the limit.

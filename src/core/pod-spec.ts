@@ -5,7 +5,7 @@ import { Problem } from './names';
 import { envVar } from './private/kplus';
 import { k8s } from './private/k8s';
 import { Probe } from './probes';
-import { Resources } from './resources';
+import { checkedResources, Resources } from './resources';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext, RunAs } from './security';
 import { Storage } from './storage';
 import { ImagePullPolicy } from './system';
@@ -222,8 +222,7 @@ export class PodBuilder {
   public constructor(private readonly input: PodSpecInput) {
     const problem = input.problem;
     this.problem = problem;
-    problem.instanceOf('resources', input.resources, Resources, 'a Resources such as Resources.small()');
-    this.checkResources('resources', input.resources);
+    checkedResources(problem, 'resources', input.resources);
     if (input.containers.length === 0) throw problem.error('containers', 'must contain at least one container');
     const all = [...(input.initContainers ?? []), ...input.containers];
     const names = new Set<string>();
@@ -232,8 +231,7 @@ export class PodBuilder {
       if (names.has(c.name)) throw problem.error('containers', `has two containers named '${c.name}'; container names must be unique`);
       names.add(c.name);
       checkImage(problem, c.name, c.image ?? input.image);
-      problem.instanceOf(`container '${c.name}' resources`, c.resources, Resources, 'a Resources such as Resources.tiny()');
-      if (c.resources) this.checkResources(`container '${c.name}' resources`, c.resources);
+      if (c.resources !== undefined) checkedResources(problem, `container '${c.name}' resources`, c.resources);
       for (const [n, v] of Object.entries(c.env ?? {})) {
         problem.instanceOf(`container '${c.name}' env '${n}'`, v, kplus.EnvValue, 'a kplus.EnvValue such as EnvValue.fromValue(...) or EnvValue.fromSecretValue(...)');
       }
@@ -429,10 +427,6 @@ export class PodBuilder {
     }
   }
 
-  private checkResources(prop: string, r: Resources): void {
-    const problems = r._problems();
-    if (problems.length > 0) throw this.problem.error(prop, problems.join('; '));
-  }
 }
 
 function checkImage(problem: Problem, container: string, image: string | undefined): void {

@@ -1,5 +1,5 @@
 import { Size, SizeRoundingBehavior } from 'cdk8s';
-import { describe } from './names';
+import { describe, Problem } from './names';
 import { k8s } from './private/k8s';
 
 /** Props of `Resources.of`. */
@@ -100,4 +100,16 @@ export class Resources {
       },
     };
   }
+}
+
+/**
+ * `resources` (of `prop`), checked before a size is derived from it: a
+ * Resources with valid sizes.
+ * @internal
+ */
+export function checkedResources(problem: Problem, prop: string, resources: Resources): Resources {
+  problem.instanceOf(prop, resources, Resources, 'a Resources such as Resources.medium() or Resources.of({ cpuMillis, memory })');
+  const problems = resources._problems();
+  if (problems.length > 0) throw problem.error(prop, problems.join('; '));
+  return resources;
 }

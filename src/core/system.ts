@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { describe, Problem } from './names';
 import { AntiAffinity, PlacementProps } from './placement';
 import { k8s } from './private/k8s';
-import { Resources } from './resources';
+import { checkedResources, Resources } from './resources';
 import { RunAs } from './security';
 import { Storage } from './storage';
 import { DisruptionBudget, UpdateStrategy } from './policies';
@@ -232,9 +232,7 @@ export interface SystemUnitProps extends StatefulSystemProps {
  */
 export function systemUnitProps(problem: Problem, props: StatefulSystemProps, defaults: SystemDefaults): SystemUnitProps {
   const shared = sharedProps(problem, props);
-  const resources = shared.resources ?? defaults.resources;
-  const resourceProblems = resources._problems();
-  if (resourceProblems.length > 0) throw problem.error('resources', resourceProblems.join('; '));
+  const resources = checkedResources(problem, 'resources', shared.resources ?? defaults.resources);
   return {
     ...shared,
     name: undefined,

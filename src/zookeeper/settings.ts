@@ -6,7 +6,8 @@ import { Problem } from '../core/names';
 import { Resources } from '../core/resources';
 import { Storage } from '../core/storage';
 import { ZooKeeperConfig } from './config';
-import { checkedResources, jvmHeapMebibytes } from '../core/jvm';
+import { jvmHeapMebibytes } from '../core/jvm';
+import { checkedResources } from '../core/resources';
 import type { ZooKeeperEnsembleProps } from './zookeeper-ensemble';
 
 /** The official image the ensemble runs by default (ZooKeeper 3.9, uid/gid 1000, bash and java, zkServer.sh on PATH). */
