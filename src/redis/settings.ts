@@ -18,6 +18,12 @@ export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7';
 export const REDIS_PASSWORD_KEY = 'password';
 /** Seconds the bootstrap script waits for each node to answer PING. */
 export const REDIS_BOOTSTRAP_WAIT_SECONDS = 300;
+/**
+ * Seconds start.sh waits, at most, for its peers' names to resolve after a
+ * restart: DNS follows a new pod within seconds, and the liveness probe gives
+ * a silent node about a minute.
+ */
+export const REDIS_RESOLVE_WAIT_SECONDS = 20;
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PASSWORD_DIRECTIVES = /^\s*(requirepass|masterauth|masteruser|user)\b/i;
@@ -86,7 +92,7 @@ export function resolveRedisSettings(owner: IConstruct, props: RedisClusterProps
       maxMemoryMebibytes: Math.floor(resources.memoryLimitMebibytes * checkMaxMemoryFraction(problem, props.maxMemoryFraction)),
       extraLines: checkConfig(problem, props.config),
     },
-    start: { headlessServiceName: identity.headlessServiceName, clusterDomain: identity.clusterDomain, auth },
+    start: { headlessServiceName: identity.headlessServiceName, clusterDomain: identity.clusterDomain, auth, resolveWaitSeconds: REDIS_RESOLVE_WAIT_SECONDS },
     bootstrap: {
       nodeHosts: Array.from({ length: nodes }, (_, i) => identity.podFqdn(i)),
       replicasPerMaster,
