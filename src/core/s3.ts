@@ -129,6 +129,12 @@ export interface S3DownloadSettings extends S3Location {
    * @default - the newest
    */
   readonly backup?: string;
+  /**
+   * Lines run before anything else, e.g. a check that ends the script with
+   * `exit 0` when there is nothing to fetch.
+   * @default - none
+   */
+  readonly guard?: string[];
 }
 
 /**
@@ -142,6 +148,7 @@ export function renderS3DownloadScript(s: S3DownloadSettings): string {
     '#!/bin/bash',
     `# Downloads ${s.backup ? `backup ${s.backup}` : 'the newest backup'} and the files beside it from the bucket.`,
     'set -euo pipefail',
+    ...(s.guard ?? []),
     ...awsPreamble(s),
     `dir=${s.dir}`,
     ...(s.backup
