@@ -184,7 +184,7 @@ export function renderRestoreCopyScript(s: RestoreCopySettings): string {
       ? [`dump="$source/${s.backup}"`]
       : [`dump="$(find "$source" -maxdepth 1 -name '${DUMP_NAMES.prefix}*${DUMP_NAMES.suffix}' | sort -r | head -n 1)"`]),
     'if [[ -z "$dump" || ! -f "$dump" ]]; then',
-    `  echo "no backup ${s.backup ?? ''}in $source to restore" >&2`,
+    `  echo "no backup ${s.backup ? `${s.backup} ` : ''}in $source to restore" >&2`,
     '  exit 1',
     'fi',
     `cp -- "$dump.sha256" "$dump" ${MYSQL_RESTORE_DIR}/`,
