@@ -35,7 +35,7 @@ export type { ZooKeeperEnsembleProps } from './zookeeper/zookeeper-ensemble';
 export { KafkaCluster, KafkaMode, KafkaControllerMode } from './kafka/kafka-cluster';
 export type { KafkaClusterProps } from './kafka/kafka-cluster';
 export { MySqlReplicaSet, MySqlFlavor } from './mysql/mysql-replica-set';
-export type { MySqlReplicaSetProps, MySqlUser } from './mysql/mysql-replica-set';
+export type { MySqlReplicaSetProps, MySqlUser, MySqlBackupOptions, MySqlRestoreOptions } from './mysql/mysql-replica-set';
 export { RedisCluster } from './redis/redis-cluster';
 export type { RedisClusterProps } from './redis/redis-cluster';
 export { MongoReplicaSet } from './mongodb/mongo-replica-set';

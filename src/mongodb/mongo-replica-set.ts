@@ -2,7 +2,8 @@ import { createHash } from 'crypto';
 import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { BackupTarget, S3UriStyle } from '../core/backup';
+import { BackupTarget } from '../core/backup';
+import { s3Location } from '../core/s3';
 import { Credentials, systemCredentials } from '../core/credentials';
 import { OneShotJob, ScheduledJob } from '../core/job';
 import { PortRole, WorkloadContainer } from '../core/pod-spec';
@@ -308,16 +309,7 @@ export class MongoReplicaSet extends StatefulSystem {
           container: {
             name: 'upload',
             image: b.uploaderImage,
-            command: ['bash', '-c', renderS3UploadScript({
-              dir: dumpDir,
-              target: `s3://${s3.bucket}/${s3.prefix ?? s.identity.name}`,
-              endpointUrl: `https://${s3.endpoint}`,
-              region: s3.region ?? 'us-east-1',
-              pathStyle: s3.uriStyle === S3UriStyle.PATH,
-              verifyTls: s3.verifyTls ?? true,
-              keep: b.keep,
-              tmpDir: '/tmp',
-            })],
+            command: ['bash', '-c', renderS3UploadScript({ ...s3Location(b.target, s.identity.name, '/tmp'), dir: dumpDir, keep: b.keep })],
             env: { HOME: kplus.EnvValue.fromValue('/tmp'), ...b.target._credentialsEnv(this) },
             mounts: [{ volume: 'backup', path: dumpDir, readOnly: true }, { volume: 'tmp', path: '/tmp' }],
           },
