@@ -332,7 +332,10 @@ function exporterContainer(image: string, credentials: Credentials): WorkloadCon
     },
     ports: [{ name: 'metrics', port: EXPORTER_PORT, role: PortRole.METRICS }],
     resources: Resources.of({ cpuMillis: 50, memory: Size.mebibytes(64) }),
-    readinessProbe: Probe.http('/metrics', 'metrics', { period: Duration.seconds(30), timeout: Duration.seconds(10) }),
+    // liveness, not readiness: a stuck exporter is restarted on its own, and never takes
+    // the database out of its Services (postgres_exporter answers 200 with pg_up 0 while
+    // the server is down, so its /metrics says nothing about the database's readiness)
+    livenessProbe: Probe.http('/metrics', 'metrics', { period: Duration.seconds(30), timeout: Duration.seconds(10), failureThreshold: 3 }),
   };
 }
 

@@ -137,6 +137,9 @@ describe('PostgresReplicaSet', () => {
     const exporter = pod(objects).containers.find((c: Json) => c.name === 'exporter');
     expect(exporter.image).toBe('quay.io/prometheuscommunity/postgres-exporter:v0.17.1');
     expect(exporter.ports).toEqual([{ name: 'metrics', containerPort: 9187, protocol: 'TCP' }]);
+    // a broken exporter restarts itself; it never makes the database unready
+    expect(exporter.readinessProbe).toBeUndefined();
+    expect(exporter.livenessProbe).toMatchObject({ httpGet: { path: '/metrics', port: 'metrics' }, failureThreshold: 3 });
     expect(exporter.env).toEqual(expect.arrayContaining([
       { name: 'DATA_SOURCE_USER', value: 'monitor' },
       { name: 'DATA_SOURCE_PASS', valueFrom: { secretKeyRef: { name: db.credentials.secretName, key: 'monitor-password' } } },
