@@ -37,7 +37,7 @@ export type { KafkaClusterProps } from './kafka/kafka-cluster';
 export { MySqlReplicaSet, MySqlFlavor } from './mysql/mysql-replica-set';
 export type { MySqlReplicaSetProps, MySqlUser, MySqlBackupOptions, MySqlRestoreOptions } from './mysql/mysql-replica-set';
 export { RedisCluster } from './redis/redis-cluster';
-export type { RedisClusterProps } from './redis/redis-cluster';
+export type { RedisClusterProps, RedisBackupOptions, RedisRestoreOptions } from './redis/redis-cluster';
 export { MongoReplicaSet } from './mongodb/mongo-replica-set';
 export type { MongoReplicaSetProps, MongoUser, MongoBackupOptions } from './mongodb/mongo-replica-set';
 export { PostgresReplicaSet, PostgresSynchronousCommit } from './postgres/postgres-replica-set';

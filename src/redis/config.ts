@@ -5,6 +5,8 @@
 export const REDIS_CLIENT_PORT = 6379;
 /** Cluster bus port (gossip, failover): the client port + 10000. */
 export const REDIS_GOSSIP_PORT = 16379;
+/** Port of the redis_exporter sidecar (its default). */
+export const REDIS_EXPORTER_PORT = 9121;
 /** Directory of the rendered config and scripts (the ConfigMap mount). */
 export const REDIS_CONFIG_DIR = '/opt/cdk8s/redis';
 /** Data directory (the claim): AOF, RDB and nodes.conf. */

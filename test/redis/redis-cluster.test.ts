@@ -339,10 +339,6 @@ describe('RedisCluster', () => {
     expect(() => cache.allowClients(clients)).toThrow("RedisCluster 'test/cache': networkPolicy is off, so allowClients('test/clients') would do nothing");
   });
 
-  test('monitoring throws: Redis has no exporter in this release', () => {
-    expect(() => new RedisCluster(chart(), 'cache', { monitoring: {} }))
-      .toThrow("RedisCluster 'test/cache': monitoring is not available for Redis in this release: there is no metrics exporter yet");
-  });
 
   test('the generated Secret and its Job must fit their name limits: a long name throws unless the Secret is yours', () => {
     const name = 'a'.repeat(43);
