@@ -5,6 +5,12 @@
 // against a recording stand-in `aws`.
 import { BackupTarget, S3UriStyle } from './backup';
 
+/**
+ * The pinned default image of every uploader and downloader: bash and the
+ * AWS CLI v2 (`aws`).
+ */
+export const DEFAULT_AWS_CLI_IMAGE = 'docker.io/amazon/aws-cli:2.27.0';
+
 /** How the scripts reach the bucket. */
 export interface S3Location {
   /** `s3://<bucket>/<prefix>`. */
@@ -50,7 +56,7 @@ export function s3Location(target: BackupTarget, defaultPrefix: string, tmpDir: 
 }
 
 /** The lines that check the credentials and configure the CLI; `flags` then holds the global options. */
-function awsPreamble(s: S3Location): string[] {
+export function awsPreamble(s: S3Location): string[] {
   return [
     ': "${AWS_ACCESS_KEY_ID:?AWS_ACCESS_KEY_ID must be set from the backup target Secret}"',
     ': "${AWS_SECRET_ACCESS_KEY:?AWS_SECRET_ACCESS_KEY must be set from the backup target Secret}"',
@@ -63,7 +69,8 @@ function awsPreamble(s: S3Location): string[] {
   ];
 }
 
-function awsFlags(s: S3Location): string {
+/** The global options of every `aws` call: the endpoint and, when asked, no TLS verification. */
+export function awsFlags(s: S3Location): string {
   return `--endpoint-url ${s.endpointUrl}${s.verifyTls ? '' : ' --no-verify-ssl'}`;
 }
 

@@ -3,6 +3,7 @@
 import { Cron, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { BackupTarget } from '../core/backup';
+import { DEFAULT_AWS_CLI_IMAGE } from '../core/s3';
 import { describe, Problem } from '../core/names';
 import { Resources } from '../core/resources';
 import { imageTag } from '../core/stateful-workload';
@@ -75,7 +76,6 @@ export interface MySqlRestoreSettings {
 /** mysqld_exporter's official image, pinned (https://github.com/prometheus/mysqld_exporter/releases). */
 export const DEFAULT_EXPORTER_IMAGE = 'docker.io/prom/mysqld-exporter:v0.17.2';
 /** The uploader and downloader of S3 targets: the AWS CLI v2 image (bash, aws), as MongoDB's backups use it. */
-export const DEFAULT_AWS_CLI_IMAGE = 'docker.io/amazon/aws-cli:2.27.0';
 const DUMP_NAME = /^dump-\d{8}T\d{6}Z\.sql\.gz$/;
 
 const DATABASE = /^[A-Za-z0-9_]{1,64}$/;

@@ -12,6 +12,7 @@
 // written under `.partial-<stamp>` and renamed when every file is in; in a
 // bucket the manifest is the last object uploaded.
 
+import { awsFlags, awsPreamble as coreAwsPreamble, S3Location } from '../core/s3';
 import { REDIS_CLIENT_PORT } from './config';
 
 /** The number of hash slots of every Redis Cluster. */
@@ -134,40 +135,20 @@ export function renderRedisBackupScript(s: RedisBackupSettings): string {
   ].join('\n');
 }
 
-/** How the S3 scripts reach the bucket. */
-export interface RedisS3Settings {
-  /** `s3://<bucket>/<prefix>`. */
-  readonly target: string;
-  /** `https://<endpoint>`. */
-  readonly endpointUrl: string;
-  readonly region: string;
-  readonly pathStyle: boolean;
-  readonly verifyTls: boolean;
-  /** A writable directory for the CLI's config. */
-  readonly tmpDir: string;
-}
-
 /** Settings of `renderRedisS3UploadScript`. */
-export interface RedisS3UploadSettings extends RedisS3Settings {
+export interface RedisS3UploadSettings extends S3Location {
   /** Where the backup script left its one set. */
   readonly dir: string;
   /** Complete sets kept in the bucket (the newest). */
   readonly keep: number;
 }
 
-/** The aws-cli preamble: credentials from the env, region and addressing style. */
-function awsPreamble(s: RedisS3Settings): string[] {
+/** core's aws-cli preamble, an `s3` function with the global flags, and the listing of complete sets. */
+function awsPreamble(s: S3Location): string[] {
   return [
-    ': "${AWS_ACCESS_KEY_ID:?AWS_ACCESS_KEY_ID must be set from the backup target Secret}"',
-    ': "${AWS_SECRET_ACCESS_KEY:?AWS_SECRET_ACCESS_KEY must be set from the backup target Secret}"',
-    `target=${s.target}`,
-    `export AWS_DEFAULT_REGION=${s.region}`,
-    `export AWS_CONFIG_FILE=${s.tmpDir}/aws-config`,
-    ...(s.pathStyle
-      ? ['printf \'[default]\\ns3 =\\n  addressing_style = path\\n\' >"$AWS_CONFIG_FILE"']
-      : [': >"$AWS_CONFIG_FILE"']),
+    ...coreAwsPreamble(s),
     `s3() {`,
-    `  aws --endpoint-url ${s.endpointUrl}${s.verifyTls ? '' : ' --no-verify-ssl'} s3 "$@"`,
+    `  aws ${awsFlags(s)} s3 "$@"`,
     '}',
     '# The complete sets in the bucket (those whose manifest is there), newest first.',
     'complete_sets() {',
@@ -216,7 +197,7 @@ export function renderRedisS3UploadScript(s: RedisS3UploadSettings): string {
 }
 
 /** Settings of `renderRedisS3DownloadScript`. */
-export interface RedisS3DownloadSettings extends RedisS3Settings {
+export interface RedisS3DownloadSettings extends S3Location {
   /** Where the set is copied to. */
   readonly dir: string;
 }

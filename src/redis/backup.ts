@@ -1,14 +1,14 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { S3UriStyle } from '../core/backup';
+import { s3Location, S3Location } from '../core/s3';
 import { ScheduledJob } from '../core/job';
 import { WorkloadContainer, WorkloadVolume } from '../core/pod-spec';
 import { Resources } from '../core/resources';
 import { StatefulWorkload } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
 import {
-  REDIS_BACKUP_DIR, REDIS_RESTORE_DIR, RedisS3Settings, renderRedisBackupScript, renderRedisRestoreScript, renderRedisS3DownloadScript,
+  REDIS_BACKUP_DIR, REDIS_RESTORE_DIR, renderRedisBackupScript, renderRedisRestoreScript, renderRedisS3DownloadScript,
   renderRedisS3UploadScript, renderRedisVerifyScript,
 } from './backup-config';
 import { REDIS_DATA_DIR, REDIS_RUN_DIR } from './config';
@@ -34,14 +34,7 @@ export function addBackupJobs(scope: Construct, s: RedisSettings, workload: Stat
   const s3 = b.target._s3;
   const labels = (component: string) => ({ ...workload.labels, 'app.kubernetes.io/component': component });
   const tmp: WorkloadVolume = { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(64) }) };
-  const s3Settings: RedisS3Settings | undefined = s3 ? {
-    target: `s3://${s3.bucket}/${s3.prefix ?? s.identity.name}`,
-    endpointUrl: `https://${s3.endpoint}`,
-    region: s3.region ?? 'us-east-1',
-    pathStyle: s3.uriStyle === S3UriStyle.PATH,
-    verifyTls: s3.verifyTls ?? true,
-    tmpDir: '/tmp',
-  } : undefined;
+  const s3Settings: S3Location | undefined = s3 ? s3Location(b.target, s.identity.name, '/tmp') : undefined;
   // a claim takes the sets directly; for a bucket they go to scratch space first
   const backupVolume: WorkloadVolume = s3
     ? { name: 'backup', storage: Storage.ephemeral() }

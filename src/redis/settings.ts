@@ -5,6 +5,7 @@
 import { Cron, Duration, Size } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { BackupTarget } from '../core/backup';
+import { DEFAULT_AWS_CLI_IMAGE } from '../core/s3';
 import { WorkloadIdentity } from '../core/identity';
 import { describe, Problem } from '../core/names';
 import { Resources } from '../core/resources';
@@ -18,8 +19,6 @@ import type { RedisClusterProps } from './redis-cluster';
 export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7';
 /** The pinned default image of the metrics sidecar. */
 export const DEFAULT_REDIS_EXPORTER_IMAGE = 'docker.io/oliver006/redis_exporter:v1.67.0';
-/** The pinned default image of the S3 uploader (bash and the AWS CLI v2), as for MongoDB backups. */
-export const DEFAULT_REDIS_UPLOADER_IMAGE = 'docker.io/amazon/aws-cli:2.27.0';
 /** The Secret key that holds the Redis password. */
 export const REDIS_PASSWORD_KEY = 'password';
 /** Seconds the bootstrap script waits for each node to answer PING. */
@@ -169,7 +168,7 @@ function checkBackup(problem: Problem, props: RedisClusterProps, cronJobName: st
     keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000),
     maxAge,
     timeout,
-    uploaderImage: uploaderImage ?? DEFAULT_REDIS_UPLOADER_IMAGE,
+    uploaderImage: uploaderImage ?? DEFAULT_AWS_CLI_IMAGE,
     cronJobName,
   };
 }

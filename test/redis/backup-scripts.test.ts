@@ -1,10 +1,11 @@
+import { S3Location } from '../../src/core/s3';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
   renderRedisBackupScript, renderRedisRestoreBootstrapScript, renderRedisRestoreScript, renderRedisS3DownloadScript, renderRedisS3UploadScript,
-  renderRedisVerifyScript, RedisS3Settings,
+  renderRedisVerifyScript,
 } from '../../src/redis/backup-config';
 import { shellcheck } from '../support/shellcheck';
 
@@ -17,7 +18,7 @@ import { shellcheck } from '../support/shellcheck';
 // --recursive) and `s3 rm --recursive`.
 
 const HOSTS = ['c-0.c-headless.ns.svc.cluster.local', 'c-1.c-headless.ns.svc.cluster.local', 'c-2.c-headless.ns.svc.cluster.local'];
-const S3: RedisS3Settings = { target: 's3://redis-backups/c', endpointUrl: 'https://minio.backup.svc:9000', region: 'eu-west-1', pathStyle: true, verifyTls: true, tmpDir: '/tmp' };
+const S3: S3Location = { target: 's3://redis-backups/c', endpointUrl: 'https://minio.backup.svc:9000', region: 'eu-west-1', pathStyle: true, verifyTls: true, tmpDir: '/tmp' };
 
 describe('the backup, restore and verify scripts', () => {
   test.each([

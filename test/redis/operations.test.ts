@@ -2,7 +2,8 @@ import { Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import { BackupTarget, RedisCluster, RedisClusterProps, Resources, S3UriStyle } from '../../src';
 import { k8s } from '../../src/core/private/k8s';
 import { REDIS_SLOTS } from '../../src/redis/backup-config';
-import { DEFAULT_REDIS_EXPORTER_IMAGE, DEFAULT_REDIS_UPLOADER_IMAGE } from '../../src/redis/settings';
+import { DEFAULT_AWS_CLI_IMAGE } from '../../src/core/s3';
+import { DEFAULT_REDIS_EXPORTER_IMAGE } from '../../src/redis/settings';
 import { objectsOf, only, synthValid } from '../support/manifest';
 
 type Json = any;
@@ -151,7 +152,7 @@ describe('RedisCluster backups', () => {
     const pod = podOf(only(objects, 'CronJob', 'test-cache-backup'));
     expect(pod.initContainers.map((c: Json) => c.name)).toEqual(['backup']);
     const upload = container(pod, 'upload');
-    expect(upload.image).toBe(DEFAULT_REDIS_UPLOADER_IMAGE);
+    expect(upload.image).toBe(DEFAULT_AWS_CLI_IMAGE);
     expect(upload.command[2]).toContain('target=s3://redis-backups/test-cache');
     expect(upload.command[2]).toContain('aws --endpoint-url https://minio.backup.svc:9000 s3 "$@"');
     expect(upload.command[2]).toContain('keep=4');
