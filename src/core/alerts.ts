@@ -41,6 +41,8 @@ export interface AlertGroupInput {
   readonly name: string;
   readonly rules: AlertRule[];
   readonly prop: string;
+  /** The rules every monitored workload gets (not the system's or the user's). */
+  readonly builtIn?: boolean;
 }
 
 /** Default of `MonitoringOptions.runbookBaseUrl`: docs/runbooks.md of this project on GitHub. */
@@ -143,7 +145,7 @@ export function kubernetesAlerts(problem: Problem, backupProp: string, scope: Al
 /** No backup CronJob succeeded for maxAge (or, never succeeded, it exists for longer than that). */
 function backupTooOld(problem: Problem, prop: string, scope: AlertScope, backup: BackupAlertOptions): AlertRule {
   if (!Array.isArray(backup.cronJobs) || backup.cronJobs.length === 0) {
-    throw problem.error(`${prop}.cronJobs`, `must name at least one CronJob, got ${describe(backup.cronJobs)}`);
+    throw problem.error(`${prop}.cronJobs`, `must name at least one CronJob, got ${Array.isArray(backup.cronJobs) ? 'none' : describe(backup.cronJobs)}`);
   }
   backup.cronJobs.forEach((c) => problem.dnsLabel(`${prop}.cronJobs`, c, 52));
   problem.instanceOf(`${prop}.maxAge`, backup.maxAge, Duration, 'a Duration such as Duration.hours(48)');
@@ -174,14 +176,19 @@ export function applyAlertOptions(
   problem: Problem, option: (name: string) => string, options: MonitoringOptions, groups: AlertGroupInput[],
 ): { name: string; rules: RenderedAlert[] }[] {
   const byName = new Map<string, AlertRule>();
+  const from = new Map<string, AlertGroupInput>();
   for (const g of groups) {
     if (!Array.isArray(g.rules)) throw problem.error(g.prop, `must be a list of alert rules, got ${describe(g.rules)}`);
     for (const r of g.rules) {
       checkRule(problem, g.prop, r);
-      if (byName.has(r.name)) {
-        throw problem.error(g.prop, `has two alerts named '${r.name}' (alert names must be unique; to replace a built-in alert, disable it with ${option('disabledAlerts')} and give yours another name)`);
+      const first = from.get(r.name);
+      if (first && (first.builtIn || g.builtIn)) {
+        const mine = first.builtIn ? g : first;
+        throw problem.error(mine.prop, `has an alert named '${r.name}' like a built-in alert; give yours another name (and turn the built-in one off with ${option('disabledAlerts')} if yours replaces it)`);
       }
+      if (first) throw problem.error(g.prop, `has two alerts named '${r.name}'`);
       byName.set(r.name, r);
+      from.set(r.name, g);
     }
   }
   const known = () => [...byName.keys()].join(', ');

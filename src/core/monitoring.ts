@@ -219,7 +219,7 @@ export class MetricsMonitor extends Construct {
     };
     const groups = applyAlertOptions(problem, option, props, [
       { name: `${w.name}.rules`, rules: props.alerts ?? [], prop: 'alerts' },
-      { name: `${w.name}.kubernetes.rules`, rules: kubernetesAlerts(problem, 'backupAlert', scopeOfAlerts), prop: 'backupAlert' },
+      { name: `${w.name}.kubernetes.rules`, rules: kubernetesAlerts(problem, 'backupAlert', scopeOfAlerts), prop: 'backupAlert', builtIn: true },
     ]).filter((g) => g.rules.length > 0);
     this.alertNames = groups.flatMap((g) => g.rules.map((r) => r.alert));
     this.prometheusRule = groups.length === 0 ? undefined : new PrometheusRule(this, 'Rules', {

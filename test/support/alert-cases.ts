@@ -156,13 +156,13 @@ function backupCases(namespace: string, b: { cronJobs: string[]; maxAgeHours: nu
   return [
     {
       name: `last success at 0 h, evaluated at ${at} (over ${b.maxAgeHours} h): fires`,
-      alert: 'BackupTooOld', at, interval: '4m',
+      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '5m',
       series: { [cj('created', first)]: `0${points}`, [cj('status_last_successful_time', first)]: `0${points}` },
       fires,
     },
     {
       name: `one CronJob never succeeded but ${b.cronJobs[b.cronJobs.length - 1]} did ${b.maxAgeHours / 2} h ago: silent`,
-      alert: 'BackupTooOld', at, interval: '4m',
+      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '5m',
       series: {
         [cj('created', first)]: `0${points}`,
         ...Object.fromEntries(rest.map((c) => [cj('created', c), `0${points}`])),
@@ -172,13 +172,13 @@ function backupCases(namespace: string, b: { cronJobs: string[]; maxAgeHours: nu
     },
     {
       name: `never succeeded, created ${b.maxAgeHours + 1} h ago: fires`,
-      alert: 'BackupTooOld', at, interval: '4m',
+      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '5m',
       series: { [cj('created', first)]: `0${points}` },
       fires,
     },
     {
       name: 'never succeeded, created an hour ago, and a neighbour\'s CronJob long overdue: silent',
-      alert: 'BackupTooOld', at, interval: '4m',
+      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '5m',
       series: { [cj('created', first)]: `${b.maxAgeHours * 3600}${points}`, [cj('status_last_successful_time', `${first}-other`)]: `0${points}` },
       fires: [],
     },

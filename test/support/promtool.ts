@@ -91,6 +91,11 @@ export interface AlertCase {
    * @default '1m'
    */
   readonly interval?: string;
+  /**
+   * How often the rules are evaluated (scenarios over days take a coarser step).
+   * @default '1m'
+   */
+  readonly evaluationInterval?: string;
 }
 
 /**
@@ -111,9 +116,11 @@ export function expectedAnnotations(rule: Json, labels: Labels): Labels {
 /** The promtool test file for `cases` against the rules of `objects`. */
 export function unitTestFile(objects: Json[], cases: AlertCase[]): string {
   const alerts = alertsOf(objects);
+  const steps = [...new Set(cases.map((c) => c.evaluationInterval ?? '1m'))];
+  if (steps.length > 1) throw new Error(`cases of one promtool run need one evaluation interval, got ${steps.join(', ')}`);
   return YAML.stringify({
     rule_files: ['rules.yaml'],
-    evaluation_interval: '1m',
+    evaluation_interval: steps[0] ?? '1m',
     tests: cases.map((c) => {
       const rule = alerts.get(c.alert);
       if (!rule) throw new Error(`case '${c.name}': no rendered alert '${c.alert}' (rendered: ${[...alerts.keys()].join(', ')})`);
