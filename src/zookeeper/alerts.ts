@@ -1,9 +1,8 @@
 // The PrometheusRule of a ZooKeeperEnsemble with `monitoring`, on the series
 // of ZooKeeper's own Prometheus metrics provider (port 7000; names checked on
 // a running ensemble by test/e2e/zookeeper-metrics.test.ts):
-// - `quorum_size`: voting members in zoo.cfg, served by every member of an ensemble;
 // - `leader_uptime` and `synced_followers`: served by the leader only, while it
-//   leads (a member that loses its quorum stops serving them);
+//   leads (a member that loses its quorum stops serving them, and `quorum_size` too);
 // - `up`: Prometheus's own, 1 while a member's provider answers the scrape.
 // A standalone member (1 replica) has no leader and no quorum: it gets
 // ZooKeeperMemberDown only. The StatefulSet and volume alerts come from the core.

@@ -196,3 +196,21 @@ export function describeAlertCases(name: string, objects: () => Json[], cases: A
     }
   });
 }
+
+/**
+ * Input series for promtool from a real `/metrics` page: every sample of the
+ * metrics in `names`, with the labels Prometheus adds to the target's series
+ * (`target`: namespace, job, pod, ...), held at its scraped value for
+ * `points` samples.
+ */
+export function seriesFromScrape(exposition: string, names: string[], target: Labels, points = 30): { [series: string]: string } {
+  const out: { [series: string]: string } = {};
+  for (const line of exposition.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m || !names.includes(m[1])) continue;
+    const own = (m[2] ?? '').replace(/,\s*$/, '');
+    const labels = [...Object.entries(target).map(([k, v]) => `${k}="${v}"`), ...(own ? [own] : [])].join(', ');
+    out[`${m[1]}{${labels}}`] = `${Number(m[3])}x${points}`;
+  }
+  return out;
+}
