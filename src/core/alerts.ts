@@ -174,7 +174,7 @@ function backupTooOld(problem: Problem, prop: string, scope: AlertScope, backup:
  */
 export function applyAlertOptions(
   problem: Problem, option: (name: string) => string, options: MonitoringOptions, groups: AlertGroupInput[],
-): { name: string; rules: RenderedAlert[] }[] {
+): { name: string; rules: AlertRule[]; rendered: RenderedAlert[] }[] {
   const byName = new Map<string, AlertRule>();
   const from = new Map<string, AlertGroupInput>();
   for (const g of groups) {
@@ -216,10 +216,20 @@ export function applyAlertOptions(
     checkOverride(problem, prop, rule, o, [...byName.values()].filter((r) => r.threshold).map((r) => r.name));
   }
 
-  return groups.map((g) => ({
-    name: g.name,
-    rules: g.rules.filter((r) => !disabled.has(r.name)).map((r) => render(r, overrides[r.name] ?? {}, extraLabels, baseUrl)),
-  }));
+  return groups.map((g) => {
+    const rules = g.rules.filter((r) => !disabled.has(r.name)).map((r) => withOverride(r, overrides[r.name] ?? {}));
+    return { name: g.name, rules, rendered: rules.map((r) => render(r, extraLabels, baseUrl)) };
+  });
+}
+
+/** The rule with the user's override applied. */
+function withOverride(r: AlertRule, o: AlertOverride): AlertRule {
+  return {
+    ...r,
+    severity: o.severity ?? r.severity ?? 'warning',
+    pendingFor: o.pendingFor ?? r.pendingFor ?? Duration.minutes(5),
+    threshold: r.threshold && { ...r.threshold, value: o.threshold ?? r.threshold.value },
+  };
 }
 
 function checkRule(problem: Problem, prop: string, r: AlertRule): void {
@@ -285,15 +295,15 @@ function alertLabels(problem: Problem, prop: string, labels: { [key: string]: st
   return labels;
 }
 
-function render(r: AlertRule, o: AlertOverride, extraLabels: { [key: string]: string }, baseUrl: string): RenderedAlert {
-  const threshold = o.threshold ?? r.threshold?.value;
+function render(r: AlertRule, extraLabels: { [key: string]: string }, baseUrl: string): RenderedAlert {
+  const threshold = r.threshold?.value;
   const fill = (text: string) => (threshold === undefined ? text : text.split(THRESHOLD).join(String(threshold)));
   const description = r.description === undefined ? undefined : fill(r.description);
   return {
     alert: r.name,
     expr: fill(r.expr),
-    for: `${(o.pendingFor ?? r.pendingFor ?? Duration.minutes(5)).toSeconds()}s`,
-    labels: { ...extraLabels, severity: o.severity ?? r.severity ?? 'warning' },
+    for: `${(r.pendingFor ?? Duration.minutes(5)).toSeconds()}s`,
+    labels: { ...extraLabels, severity: r.severity ?? 'warning' },
     annotations: {
       summary: fill(r.summary),
       ...(description !== undefined ? { description } : {}),

@@ -182,6 +182,11 @@ export class MetricsMonitor extends Construct {
   public readonly prometheusRule: ApiObject | undefined;
   /** Names of the rendered alerts, in the order of the PrometheusRule. */
   public readonly alertNames: string[];
+  /**
+   * The rendered alerts as rules, with the user's overrides applied.
+   * @internal
+   */
+  public readonly _rules: AlertRule[];
 
   public constructor(scope: Construct, id: string, props: MetricsMonitorProps) {
     super(scope, id);
@@ -221,13 +226,14 @@ export class MetricsMonitor extends Construct {
       { name: `${w.name}.rules`, rules: props.alerts ?? [], prop: 'alerts' },
       { name: `${w.name}.kubernetes.rules`, rules: kubernetesAlerts(problem, 'backupAlert', scopeOfAlerts), prop: 'backupAlert', builtIn: true },
     ]).filter((g) => g.rules.length > 0);
-    this.alertNames = groups.flatMap((g) => g.rules.map((r) => r.alert));
+    this._rules = groups.flatMap((g) => g.rules);
+    this.alertNames = this._rules.map((r) => r.name);
     this.prometheusRule = groups.length === 0 ? undefined : new PrometheusRule(this, 'Rules', {
       metadata: { name: w.name, labels },
       spec: {
         groups: groups.map((g) => ({
           name: g.name,
-          rules: g.rules.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })),
+          rules: g.rendered.map((r) => ({ ...r, expr: PrometheusRuleSpecGroupsRulesExpr.fromString(r.expr) })),
         })),
       },
     });

@@ -33,7 +33,7 @@ export function postgresAlerts(identity: WorkloadIdentity, maxSlotWalKeepMebibyt
     },
     {
       name: 'PostgresSlotWalRetained', severity: 'warning', pendingFor: Duration.minutes(10),
-      threshold: { value: 80, unit: `percent of max_slot_wal_keep_size (${maxSlotWalKeepMebibytes} MiB)`, min: 1, max: 100 },
+      threshold: { value: 80, unit: 'percent of max_slot_wal_keep_size', min: 1, max: 100 },
       expr: `pg_replication_slots_pg_wal_lsn_diff{${sel}} > $threshold / 100 * ${maxSlotWalKeepMebibytes * 1048576}`,
       summary: `Replication slot {{ $labels.slot_name }} on ${set} retains over $threshold% of max_slot_wal_keep_size`,
       description: 'A standby is down or far behind; once the limit is passed its slot is invalidated and it must bootstrap again.',
