@@ -95,3 +95,18 @@ describeAlertCases('MongoDB alerts of two data members and an arbiter (promtool)
   ...mongoCases.filter((c) => c.alert !== 'MongoMemberDown'),
   ...sharedAlertCases({ namespace: NS, statefulSet: 'mongo', claim: 'data-mongo-1' }),
 ]);
+
+describe('MongoDB backup age alert', () => {
+  test('backup.maxAge becomes the threshold of BackupTooOld on the mongodump CronJob, and must be a Duration', () => {
+    // GIVEN / WHEN a monitored set whose backups may be 30 hours old
+    const objects = render({ backup: { maxAge: Duration.hours(30) } });
+    // THEN the alert watches the CronJob the set renders, with 30 hours as threshold
+    const cronJob = objects.find((o) => o.kind === 'CronJob').metadata.name;
+    const rule = objects.find((o) => o.kind === 'PrometheusRule').spec.groups.flatMap((g: any) => g.rules).find((r: any) => r.alert === 'BackupTooOld');
+    expect(rule.expr).toContain(`cronjob=~"${cronJob}"`);
+    expect(rule.annotations.summary).toBe('No backup of db/mongo succeeded in the last 30 hours');
+    expect(() => render({ backup: { maxAge: '30h' as any } })).toThrow(
+      "MongoReplicaSet 'c/mongo': backup.maxAge must be a Duration such as Duration.hours(48), got the string '30h'",
+    );
+  });
+});
