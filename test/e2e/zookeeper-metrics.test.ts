@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import { Storage, ZooKeeperEnsemble } from '../../src';
-import { series } from '../support/alert-cases';
+import { scraped, series } from '../support/alert-cases';
 import { alertsOf, havePromtool, Labels, seriesFromScrape, testRules } from '../support/promtool';
 import { BinaryShim, LocalCluster } from './harness/cluster';
 import { describeWithNamespaces, until } from './harness/testing';
@@ -67,10 +67,7 @@ describeIfReady('ZooKeeper\'s Prometheus provider on a real ensemble, and the al
     return m ? Number(m[1]) : undefined;
   };
   /** The labels Prometheus gives the series of member `i` through the ServiceMonitor. */
-  const target = (i: number): Labels => ({
-    namespace: NS, job: zk.workload.headlessServiceName, service: zk.workload.headlessServiceName, endpoint: 'metrics',
-    container: 'zookeeper', pod: pods[i], instance: `10.244.2.${10 + i}:7000`,
-  });
+  const target = (i: number): Labels => scraped(NS, zk.workload.name, i, 'zookeeper', 7000);
   /** promtool input: each running member's scraped page with up 1, each stopped member up 0. */
   const inputFrom = (pages: (string | undefined)[]) => Object.assign({}, ...pages.map((page, i) => (page === undefined
     ? { [series('up', target(i))]: '0x30' }

@@ -1,6 +1,6 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { MongoReplicaSet, MongoReplicaSetProps } from '../../src';
-import { series, sharedAlertCases } from '../support/alert-cases';
+import { scraped, series, sharedAlertCases } from '../support/alert-cases';
 import { AlertCase, describeAlertCases, Labels } from '../support/promtool';
 
 // The MongoDB rules evaluated by promtool on percona mongodb_exporter series
@@ -17,10 +17,7 @@ function render(props: MongoReplicaSetProps = {}): any[] {
 }
 
 function member(ordinal: number, name = 'mongo'): Labels {
-  return {
-    namespace: NS, job: `${name}-headless`, service: `${name}-headless`, endpoint: 'metrics', container: 'metrics',
-    pod: `${name}-${ordinal}`, instance: `10.244.4.${10 + ordinal}:9216`,
-  };
+  return scraped(NS, name, ordinal, 'metrics', 9216);
 }
 
 const up = (ordinal: number, v: string, name = 'mongo') => ({ [series('mongodb_up', member(ordinal, name))]: v });

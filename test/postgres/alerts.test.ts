@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import { PostgresReplicaSet, PostgresReplicaSetProps } from '../../src';
-import { series, sharedAlertCases } from '../support/alert-cases';
+import { scraped, series, sharedAlertCases } from '../support/alert-cases';
 import { AlertCase, describeAlertCases, Labels } from '../support/promtool';
 
 // The PostgreSQL rules evaluated by promtool on postgres_exporter series as
@@ -21,13 +21,10 @@ function render(props: PostgresReplicaSetProps = {}): any[] {
 
 /** Labels of the exporter series of member `ordinal` of set `name`. */
 function member(ordinal: number, name = 'pg'): Labels {
-  return {
-    namespace: NS, job: `${name}-headless`, service: `${name}-headless`, endpoint: 'metrics', container: 'exporter',
-    pod: `${name}-${ordinal}`, instance: `10.244.3.${10 + ordinal}:9187`,
-  };
+  return scraped(NS, name, ordinal, 'exporter', 9187);
 }
 
-const standby2 = { ...member(0), application_name: 'pg-2', client_addr: '10.244.3.12', slot_name: 'standby_2', state: 'streaming' };
+const standby2 = { ...member(0), application_name: 'pg-2', client_addr: '10.244.0.12', slot_name: 'standby_2', state: 'streaming' };
 // the exporter serves database="" for a physical slot; Prometheus drops empty labels
 const slot1 = { ...member(0), slot_name: 'standby_1' };
 const activity = (state: string, n: number) => ({ [series('pg_stat_activity_count', { ...member(0), datname: 'shop', state })]: `${n}x20` });

@@ -14,6 +14,19 @@ export function series(metric: string, labels: Labels): string {
   return `${metric}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
 }
 
+/**
+ * The labels of a series the ServiceMonitor of StatefulSet `statefulSet`
+ * scrapes from pod `<statefulSet>-<ordinal>`: the Prometheus Operator names the
+ * job after the Service (the headless one) and adds namespace, service,
+ * endpoint (the port name), container, pod and instance.
+ */
+export function scraped(namespace: string, statefulSet: string, ordinal: number, container: string, port: number): Labels {
+  return {
+    namespace, job: `${statefulSet}-headless`, service: `${statefulSet}-headless`, endpoint: 'metrics', container,
+    pod: `${statefulSet}-${ordinal}`, instance: `10.244.0.${10 + ordinal}:${port}`,
+  };
+}
+
 /** What the shared scenarios are about. */
 export interface SharedScope {
   readonly namespace: string;
@@ -156,13 +169,13 @@ function backupCases(namespace: string, b: { cronJobs: string[]; maxAgeHours: nu
   return [
     {
       name: `last success at 0 h, evaluated at ${at} (over ${b.maxAgeHours} h): fires`,
-      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '5m',
+      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '10m',
       series: { [cj('created', first)]: `0${points}`, [cj('status_last_successful_time', first)]: `0${points}` },
       fires,
     },
     {
       name: `one CronJob never succeeded but ${b.cronJobs[b.cronJobs.length - 1]} did ${b.maxAgeHours / 2} h ago: silent`,
-      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '5m',
+      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '10m',
       series: {
         [cj('created', first)]: `0${points}`,
         ...Object.fromEntries(rest.map((c) => [cj('created', c), `0${points}`])),
@@ -172,13 +185,13 @@ function backupCases(namespace: string, b: { cronJobs: string[]; maxAgeHours: nu
     },
     {
       name: `never succeeded, created ${b.maxAgeHours + 1} h ago: fires`,
-      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '5m',
+      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '10m',
       series: { [cj('created', first)]: `0${points}` },
       fires,
     },
     {
       name: 'never succeeded, created an hour ago, and a neighbour\'s CronJob long overdue: silent',
-      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '5m',
+      alert: 'BackupTooOld', at, interval: '4m', evaluationInterval: '10m',
       series: { [cj('created', first)]: `${b.maxAgeHours * 3600}${points}`, [cj('status_last_successful_time', `${first}-other`)]: `0${points}` },
       fires: [],
     },

@@ -1,6 +1,6 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { Storage, ZooKeeperEnsemble, ZooKeeperEnsembleProps } from '../../src';
-import { series, sharedAlertCases } from '../support/alert-cases';
+import { scraped, series, sharedAlertCases } from '../support/alert-cases';
 import { AlertCase, describeAlertCases, Labels } from '../support/promtool';
 
 // The ZooKeeper rules evaluated by promtool on series as the ServiceMonitor
@@ -24,10 +24,7 @@ function render(props: ZooKeeperEnsembleProps = {}): any[] {
 
 /** The labels of a scraped series of member `ordinal` of ensemble `name`. */
 function member(ordinal: number, name = 'zk'): Labels {
-  return {
-    namespace: NS, job: `${name}-headless`, service: `${name}-headless`, endpoint: 'metrics', container: 'zookeeper',
-    pod: `${name}-${ordinal}`, instance: `10.244.2.${10 + ordinal}:7000`,
-  };
+  return scraped(NS, name, ordinal, 'zookeeper', 7000);
 }
 
 const team = { team: 'streaming' };
