@@ -88,8 +88,11 @@ export interface StatefulSystemProps {
    */
   readonly allowClientsFrom?: kplus.INetworkPolicyPeer[];
   /**
-   * Export Prometheus metrics and create a ServiceMonitor for them.
-   * @default - no metrics endpoint, no ServiceMonitor
+   * Export Prometheus metrics, create a ServiceMonitor for them and a
+   * PrometheusRule with the system's alerts and those every monitored
+   * workload gets (extra labels, disabled alerts and per-alert overrides in
+   * the options).
+   * @default - no metrics endpoint, no ServiceMonitor, no alerts
    */
   readonly monitoring?: MonitoringOptions;
   /**
