@@ -104,12 +104,16 @@ export interface AlertCase {
 /**
  * The annotations Prometheus renders for an alert with `labels`: the rule's
  * `{{ $labels.x }}` templates filled in (they are the only templates the
- * rules use; anything else is a test error).
+ * rules use; anything else is a test error). A template naming a label the
+ * alert does not carry is an error: Prometheus would render it empty.
  */
 export function expectedAnnotations(rule: Json, labels: Labels): Labels {
   const out: Labels = {};
   for (const [k, v] of Object.entries<string>(rule.annotations ?? {})) {
-    const filled = v.replace(/\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, l) => labels[l] ?? '');
+    const filled = v.replace(/\{\{\s*\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, l) => {
+      if (labels[l] === undefined) throw new Error(`annotation ${k} of ${rule.alert} uses $labels.${l}, which the alert does not carry (its labels: ${Object.keys(labels).join(', ')})`);
+      return labels[l];
+    });
     if (filled.includes('{{')) throw new Error(`annotation ${k} of ${rule.alert} uses a template this helper does not expand: ${v}`);
     out[k] = filled;
   }
