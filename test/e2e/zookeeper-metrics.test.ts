@@ -141,7 +141,7 @@ describeIfReady('ZooKeeper\'s Prometheus provider on a real ensemble, and the al
       const p = await scrape(last);
       return value(p, 'leader_uptime') === undefined && value(p, 'synced_followers') === undefined ? p : undefined;
     });
-    console.log(`ZooKeeper metrics: ${pods[leader]} stopped as well; ${pods[last]} serves quorum_size ${value(lastPage, 'quorum_size')} and no leader_uptime`);
+    console.log(`ZooKeeper metrics: ${pods[leader]} stopped as well; ${pods[last]} serves ${value(lastPage, 'quorum_size') === undefined ? 'neither quorum_size nor leader_uptime' : 'no leader_uptime'}`);
     const all = pods.map((_, i) => (i === last ? lastPage : undefined));
     const ensemble = { namespace: NS, job: zk.workload.headlessServiceName };
     const r = evaluate(inputFrom(all), {
