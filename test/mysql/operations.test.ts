@@ -94,7 +94,7 @@ describe('MySqlReplicaSet monitoring', () => {
     expect(rule('MySQLReplicationLag').expr).toBe(`max by (pod) (mysql_slave_status_seconds_behind_master{${replicas}} or mysql_slave_status_seconds_behind_source{${replicas}}) > 120`);
     expect(rule('MySQLTooManyConnections').expr).toBe(`max by (pod) (mysql_global_status_threads_connected{${all}}) / max by (pod) (mysql_global_variables_max_connections{${all}}) > 0.9`);
     expect(rule('MySQLDown').labels.severity).toBe('critical');
-    for (const r of rules) expect(Object.keys(r.annotations).sort()).toEqual(['description', 'summary']);
+    for (const r of rules) expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
   });
 
   test('a set without replicas has no replication alerts; with backup there is a backup-age alert on maxAge', () => {

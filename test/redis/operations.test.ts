@@ -77,7 +77,7 @@ describe('RedisCluster monitoring', () => {
     expect(byName.RedisMasterWithoutReplica.expr).toBe(`redis_connected_slaves{${sel}} < 2 and on (namespace, pod) redis_instance_info{${sel},role="master"}`);
     expect(byName.RedisMemoryNearMax.expr).toBe(`redis_memory_used_bytes{${sel}} / redis_memory_max_bytes{${sel}} > 0.9 and redis_memory_max_bytes{${sel}} > 0`);
     expect(byName.RedisRejectedConnections.expr).toBe(`increase(redis_rejected_connections_total{${sel}}[5m]) > 0`);
-    for (const r of rules) expect(Object.keys(r.annotations).sort()).toEqual(['description', 'summary']);
+    for (const r of rules) expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
   });
 
   test('without replicas there is no replica alert', () => {
