@@ -2,11 +2,13 @@ import { Json, Kubectl } from './kubectl';
 import { Check, CheckResult, Finding, indent, keyValues, System } from './systems/system';
 import { isReady, ordinalOf } from './workload';
 
+const KUBECTL_EXIT = /(^|\n)(command terminated with exit code \d+|error: [\s\S]*exit (status|code) \d+)\s*$/;
+
 /** Runs `check` in `pod`'s system container. */
 export function runCheck(k: Kubectl, system: System, pod: string, check: Check): CheckResult {
   const r = k.exec(pod, system.container, check.script, check.args ?? []);
-  // kubectl adds its own line about the exit code: the script's words are enough
-  const stderr = r.stderr.split('\n').filter((l) => !/^command terminated with exit code \d+$/.test(l.trim())).join('\n');
+  // kubectl ends with its own words about the exit code (some runtimes quote the whole command): the script's are enough
+  const stderr = r.stderr.replace(KUBECTL_EXIT, '');
   return {
     pod, ordinal: Number(pod.slice(pod.lastIndexOf('-') + 1)), check: check.name, ok: r.code === 0,
     stdout: r.stdout, values: keyValues(r.stdout), output: [r.stdout.trim(), stderr.trim()].filter(Boolean).join('\n'),

@@ -121,7 +121,15 @@ async function undo(k: Kubectl, o: Output, sts: Json, system: System | undefined
   o.out(`  ${k.must(['rollout', 'undo', `statefulset/${name}`, `--to-revision=${target.revision}`]).trim()}`);
   const label = `undo (pods from ordinal ${partition} up)`;
   const advice = `The template is back at revision ${shortRevision(sts, target.metadata.name)}; the controller keeps replacing pods. Find the cause (kubectl describe pod), then check again with: cdk8s-stateful status ${name}`;
-  await observed(k, o, name, opts.timeoutMs);
+  const reverted = await observed(k, o, name, opts.timeoutMs);
+  // With OrderedReady, the controller waits for a broken pod to become Ready before it replaces it, which
+  // never happens: the forced rollback of the StatefulSet documentation is to delete those pods.
+  const stuck = reverted.spec.podManagementPolicy === 'Parallel' ? [] : podsOf(k, reverted)
+    .filter((p) => ordinalOf(p) >= partition && p.metadata.labels?.[REVISION_LABEL] !== reverted.status.updateRevision && !isReady(p));
+  for (const p of stuck) {
+    o.out(`  deleting ${p.metadata.name}: it runs revision ${shortRevision(reverted, p.metadata.labels?.[REVISION_LABEL])} and is not Ready, and the controller would wait for it before replacing it`);
+    k.must(['delete', 'pod', p.metadata.name, '--wait=false']);
+  }
   await waitForRevision(k, o, name, partition, label, opts.timeoutMs, `undo of statefulset/${name} stopped`, advice);
   if (system) await passGate(k, o, system, name, opts.gateTimeoutMs, `undo of statefulset/${name}`, advice);
   const after = loadStatefulSet(k, name);
