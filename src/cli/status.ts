@@ -43,7 +43,7 @@ export function status(k: Kubectl, o: Output, opts: StatusOptions): boolean {
       pod: podName, ordinal: i,
       ready: i >= replicas ? 'removing' : isReady(pod) ? 'yes' : 'no',
       revision: `${shortRevision(sts, rev)} (${update === current && which === 'update' ? 'current' : which})`,
-      role: m ? (m.ok || m.values.role ? system!.role?.(m) ?? 'ok' : 'failing') : '-',
+      role: !m ? '-' : m.ok ? system!.role?.(m) ?? 'ok' : m.values.role ? `${system!.role?.(m)} (failing)` : 'failing',
       lag: m ? system!.lag?.(m) || '-' : '-',
       restarts: String(restartsOf(pod)),
     };
