@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
@@ -6,7 +7,7 @@ import {
 } from '../../src';
 import { EXIT } from '../../src/cli/errors';
 import { applyServerSide } from '../controlplane/apply';
-import { bin, ControlPlane, controlPlaneAvailable, HOLD_READY, KUBERNETES_VERSION, sleep } from '../controlplane/harness';
+import { bin, ControlPlane, controlPlaneAvailable, HOLD_READY, KUBERNETES_VERSION, REPO, sleep } from '../controlplane/harness';
 import { createDefaultStorageClass, createVolumesFor, isReady, LOCAL_CLASS, podsOf, waitStatefulSetReady } from '../controlplane/volumes';
 import { ClusterState, StandIns as MongoStandIns } from '../mongodb/standins';
 import { cli } from './run';
@@ -386,6 +387,29 @@ const EXPANDABLE = 'cli-expandable';
       expect(cp.items(['pvc', '-n', fixed]).map((p) => p.spec.resources.requests.storage)).toEqual(['1Gi', '1Gi', '1Gi']);
     }, 120_000);
   });
+
+  test('the compiled command: jsii\'s compiler settings turn src/cli/main.ts into an executable that needs no package at run time', async () => {
+    // GIVEN src compiled with the tsconfig jsii builds lib/ from, outside the repository (so no node_modules can be found)
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf-8'));
+    const out = fs.mkdtempSync(path.join(cp.dir, 'lib-'));
+    const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(REPO, pkg.jsii.tsconfig), '--outDir', out], { encoding: 'utf-8', timeout: 300_000 });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    // the file package.json's bin names, relative to the output directory (lib/ for jsii)
+    const main = path.join(out, path.relative('lib', pkg.bin['cdk8s-stateful']));
+    fs.chmodSync(main, 0o755); // as npm does for a bin on install
+    // WHEN it runs by itself (its shebang finds node on PATH)
+    const ns = 'bin-status';
+    await deploy(ns, web(ns));
+    const r = spawnSync(main, [...flags(ns), 'status', 'web', '-o', 'json'], {
+      encoding: 'utf-8', cwd: out, env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, KUBECACHEDIR: process.env.KUBECACHEDIR },
+    });
+    // THEN it talks to the cluster and reports, with its exit code
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(EXIT.OK);
+    expect(JSON.parse(r.stdout)).toMatchObject({ statefulSet: 'web', namespace: ns, replicas: 3, readyReplicas: 3, healthy: true });
+    const usage = spawnSync(main, ['scale', 'web'], { encoding: 'utf-8', env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin` } });
+    expect([usage.status, usage.stderr.trim()]).toEqual([EXIT.USAGE, "cdk8s-stateful: scale takes <statefulset> <replicas>, got 'web' (see cdk8s-stateful scale --help)"]);
+  }, 360_000);
 
   describe('status', () => {
     test('the members of a plain workload: ready, revision, restarts; a not-Ready member makes it exit 1', async () => {
