@@ -105,9 +105,10 @@ function recreated(sts: Json, claim: string, size: string): Json {
   const metadata = { ...sts.metadata };
   for (const field of ['uid', 'resourceVersion', 'creationTimestamp', 'generation', 'managedFields', 'selfLink']) delete metadata[field];
   const spec = JSON.parse(JSON.stringify(sts.spec));
-  const t = spec.volumeClaimTemplates.find((x: Json) => x.metadata.name === claim);
-  t.spec.resources.requests.storage = size;
-  delete t.status;
+  for (const t of spec.volumeClaimTemplates) {
+    delete t.status;
+    if (t.metadata.name === claim) t.spec.resources.requests.storage = size;
+  }
   return { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata, spec };
 }
 

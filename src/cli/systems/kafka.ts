@@ -1,5 +1,5 @@
 import { refusal } from '../errors';
-import { Check, ScaleContext, System } from './system';
+import { Check, ordinalsBetween, ScaleContext, System } from './system';
 
 /** Runs a Kafka tool in the broker's container: a small heap, and none of the broker's JVM agents or JMX port. */
 const TOOL = 'env -u KAFKA_OPTS -u KAFKA_JMX_OPTS -u JMX_PORT KAFKA_HEAP_OPTS=-Xmx256m';
@@ -84,8 +84,8 @@ export function kafka(component: string, clientPort: number): System {
       const r = ctx.run(`${name}-0`, check);
       if (!r.ok) throw refusal(`refusing to scale Kafka statefulset/${name} down: could not list the partitions in ${name}-0:\n${r.output}`);
       const stranded = r.stdout.split('\n').filter((l) => l.startsWith('stranded=')).map((l) => l.slice('stranded='.length));
-      const removed = Array.from({ length: ctx.from - ctx.to }, (_, i) => ctx.to + i);
-      const keep = Array.from({ length: ctx.to }, (_, i) => i).join(',');
+      const removed = ordinalsBetween(ctx.to, ctx.from);
+      const keep = ordinalsBetween(0, ctx.to).join(',');
       if (stranded.length > 0) {
         throw refusal([
           `refusing to scale Kafka statefulset/${name} from ${ctx.from} to ${ctx.to}: ${stranded.length} partition(s) have replicas on the brokers being removed (ids ${removed.join(', ')}):`,

@@ -1,7 +1,7 @@
 import { ROOT_PASSWORD_ENV, ROOT_USER } from '../../mongodb/config';
 import { failure, refusal } from '../errors';
 import { judgeOnePrimary } from './mysql';
-import { Check, CheckResult, Finding, ScaleContext, System } from './system';
+import { Check, CheckResult, Finding, ordinalsBetween, ScaleContext, System } from './system';
 
 const MONGOSH = 'mongosh --quiet --norc';
 
@@ -107,7 +107,7 @@ export function mongo(port: number): System {
           + 'change replicas on the MongoReplicaSet and apply instead');
       }
       if (ctx.to >= ctx.from) return [];
-      const removed = Array.from({ length: ctx.from - ctx.to }, (_, i) => `${name}-${ctx.to + i}`);
+      const removed = ordinalsBetween(ctx.to, ctx.from).map((i) => `${name}-${i}`);
       const primary = removed.map((pod) => ({ pod, r: ctx.run(pod, member) })).find((x) => x.r.values.role === 'PRIMARY');
       if (primary) {
         throw refusal(`refusing to scale MongoDB statefulset/${name} from ${ctx.from} to ${ctx.to}: ${primary.pod} is the primary. `
@@ -118,7 +118,7 @@ export function mongo(port: number): System {
       return [];
     },
     join: (ctx: ScaleContext) => {
-      const added = Array.from({ length: ctx.to - ctx.from }, (_, i) => `${ctx.sts.metadata.name}-${ctx.from + i}`);
+      const added = ordinalsBetween(ctx.from, ctx.to).map((i) => `${ctx.sts.metadata.name}-${i}`);
       const done = apply(ctx, 'ADD', added);
       return [`added to the replica set: ${done.map((l) => l.slice('added '.length)).join(', ') || 'none (already members)'}`];
     },

@@ -2,7 +2,7 @@ import { PG_PASSFILE, PG_RUN_DIR, POSTGRES_PORT, SLOT_PREFIX, SUPERUSER } from '
 import { failure, refusal, timeout } from '../errors';
 import { sleep } from '../workload';
 import { judgeOnePrimary } from './mysql';
-import { Check, CheckResult, Finding, ScaleContext, System } from './system';
+import { Check, CheckResult, Finding, ordinalsBetween, ScaleContext, System } from './system';
 
 /** psql as the superuser over the pod's socket with the passfile start.sh writes (the probes' way in). */
 const QUERY = `export PGPASSFILE=${PG_PASSFILE}
@@ -112,7 +112,7 @@ export function postgres(): System {
       }
       const retained = ctx.sts.spec.persistentVolumeClaimRetentionPolicy?.whenScaled !== 'Delete';
       const claims = !retained ? [] : (ctx.sts.spec.volumeClaimTemplates ?? []).flatMap((t: { metadata: { name: string } }) =>
-        Array.from({ length: ctx.from - ctx.to }, (_, i) => `${t.metadata.name}-${ctx.sts.metadata.name}-${ctx.to + i}`));
+        ordinalsBetween(ctx.to, ctx.from).map((i) => `${t.metadata.name}-${ctx.sts.metadata.name}-${i}`));
       return [
         dropped.length > 0 ? `dropped the replication slots of the removed standbys on ${primary}: ${dropped.join(', ')}` : `no replication slot of a removed standby was left on ${primary}`,
         ...(claims.length > 0 ? [`their claims remain (${claims.join(', ')}): delete them before scaling up again, so that a returning standby bootstraps afresh instead of asking for WAL its slot no longer keeps`] : []),

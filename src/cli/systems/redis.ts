@@ -1,5 +1,5 @@
 import { refusal } from '../errors';
-import { Check, CheckResult, ScaleContext, System } from './system';
+import { Check, CheckResult, ordinalsBetween, ScaleContext, System } from './system';
 
 /**
  * One node: `cluster_state` from CLUSTER INFO must be ok; prints its role
@@ -49,7 +49,7 @@ export function redis(clientPort: number): System {
           `  ${ctx.kubectl} exec ${name}-0 -c redis -- redis-cli --cluster rebalance <${name}-0-ip>:${clientPort} --cluster-use-empty-masters`,
         ].join('\n'));
       }
-      const removed = Array.from({ length: ctx.from - ctx.to }, (_, i) => `${name}-${ctx.to + i}`).map((pod) => ({ pod, r: ctx.run(pod, member) }));
+      const removed = ordinalsBetween(ctx.to, ctx.from).map((i) => `${name}-${i}`).map((pod) => ({ pod, r: ctx.run(pod, member) }));
       const unreadable = removed.filter((x) => !x.r.values.id);
       if (unreadable.length > 0) {
         throw refusal(`refusing to scale Redis Cluster statefulset/${name} down: cannot tell what ${unreadable.map((x) => x.pod).join(', ')} serve:\n`

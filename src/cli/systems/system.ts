@@ -74,6 +74,11 @@ export interface System {
   afterScale?(ctx: ScaleContext): Promise<string[]> | string[];
 }
 
+/** Ordinals from `from` up to (not including) `to`: the pods a scale removes (from to, to from) or adds (from from, to to). */
+export function ordinalsBetween(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}
+
 /** The `key=value` lines of a script's output. */
 export function keyValues(stdout: string): { [key: string]: string } {
   const values: { [key: string]: string } = {};
