@@ -33,7 +33,7 @@ export class Kubectl {
       ...(o.namespace ? ['--namespace', o.namespace] : []),
     ];
     const r = spawnSync(o.kubectl, [...flags, ...args], {
-      input: opts.input, encoding: 'utf-8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024,
+      input: opts.input, encoding: 'utf-8', timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024, env: process.env,
     });
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CliError(`kubectl not found: '${o.kubectl}' (install kubectl or pass --kubectl PATH)`, EXIT.FAILED);

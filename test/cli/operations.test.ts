@@ -26,13 +26,16 @@ const EXPANDABLE = 'cli-expandable';
 
 (run ? describe : describe.skip)(`cdk8s-stateful scale, expand-storage and status on kube-apiserver ${KUBERNETES_VERSION}`, () => {
   let cp: ControlPlane;
+  let home: string | undefined;
   let standIns: StandIns;
   const flags = (ns: string) => ['--kubectl', bin('kubectl'), '--kubeconfig', cp.kubeconfig, '-n', ns];
   const sts = (ns: string, name: string) => cp.get(['statefulset', name, '-n', ns]);
 
   beforeAll(async () => {
     cp = await ControlPlane.start({ nodes: 6, exec: true });
-    process.env.KUBECACHEDIR = path.join(cp.dir, 'kubectl-cache');
+    // kubectl's discovery cache ($HOME/.kube/cache) goes with the control plane
+    home = process.env.HOME;
+    process.env.HOME = cp.dir;
     process.env.CDK8S_STATEFUL_POLL_MS = '200';
     createDefaultStorageClass(cp);
     cp.must(['apply', '--server-side', '--field-manager=controlplane-test', '-f', '-'], {
@@ -45,6 +48,7 @@ const EXPANDABLE = 'cli-expandable';
   }, 180_000);
 
   afterAll(async () => {
+    if (home === undefined) delete process.env.HOME; else process.env.HOME = home;
     standIns?.cleanup();
     await cp?.stop();
   }, 60_000);
@@ -401,7 +405,7 @@ const EXPANDABLE = 'cli-expandable';
     const ns = 'bin-status';
     await deploy(ns, web(ns));
     const r = spawnSync(main, [...flags(ns), 'status', 'web', '-o', 'json'], {
-      encoding: 'utf-8', cwd: out, env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, KUBECACHEDIR: process.env.KUBECACHEDIR },
+      encoding: 'utf-8', cwd: out, env: { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: cp.dir },
     });
     // THEN it talks to the cluster and reports, with its exit code
     expect(r.stderr).toBe('');

@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { Probe, RedisCluster, StatefulWorkload, StatefulWorkloadProps, Storage, UpdateStrategy } from '../../src';
 import { EXIT } from '../../src/cli/errors';
@@ -19,16 +18,19 @@ const run = controlPlaneAvailable();
 
 (run ? describe : describe.skip)(`cdk8s-stateful rollout on kube-apiserver ${KUBERNETES_VERSION}`, () => {
   let cp: ControlPlane;
+  let home: string | undefined;
   const flags = (ns: string) => ['--kubectl', bin('kubectl'), '--kubeconfig', cp.kubeconfig, '-n', ns];
 
   beforeAll(async () => {
     cp = await ControlPlane.start({ nodes: 6, exec: true });
-    // kubectl's discovery cache goes with the control plane; pods are polled often
-    process.env.KUBECACHEDIR = path.join(cp.dir, 'kubectl-cache');
+    // kubectl's discovery cache ($HOME/.kube/cache) goes with the control plane; pods are polled often
+    home = process.env.HOME;
+    process.env.HOME = cp.dir;
     process.env.CDK8S_STATEFUL_POLL_MS = '200';
   }, 180_000);
 
   afterAll(async () => {
+    if (home === undefined) delete process.env.HOME; else process.env.HOME = home;
     await cp?.stop();
   }, 60_000);
 
