@@ -113,6 +113,14 @@ export interface ControlPlaneOptions {
    * @default - tied to this process and removed with it
    */
   readonly persistent?: { readonly dir: string };
+  /**
+   * Serve `kubectl exec` into pods: kwok answers the kubelet's exec endpoint
+   * on the nodes' port and runs the command as a local process, as the
+   * namespaced `Exec` objects (kwok.x-k8s.io/v1alpha1, one per pod, created
+   * by the test with `execLocally`) describe: working directory and env.
+   * @default false
+   */
+  readonly exec?: boolean;
 }
 
 export class ControlPlane {
@@ -127,7 +135,7 @@ export class ControlPlane {
       cp.startWatchdog();
     }
     try {
-      await cp.boot(options.nodes ?? 6);
+      await cp.boot(options.nodes ?? 6, options.exec ?? false);
     } catch (e) {
       const logs = cp.logTails();
       await cp.stop();
@@ -231,6 +239,20 @@ export class ControlPlane {
     this.must(['apply', '--server-side', '--field-manager=controlplane-test', '-f', '-'], { input: docs.map((d) => JSON.stringify(d)).join('\n') });
   }
 
+  /**
+   * Needs `exec`: `kubectl exec` into each pod of `pods` (namespace `ns`,
+   * any container) runs the command as a local process in `workDir`, with
+   * `env` and HOSTNAME set to the pod's name, through kwok's Exec objects.
+   * The pods need not exist yet.
+   */
+  public execLocally(ns: string, pods: string[], local: { readonly workDir: string; readonly env: { [name: string]: string } }): void {
+    const docs = pods.map((pod) => ({
+      apiVersion: 'kwok.x-k8s.io/v1alpha1', kind: 'Exec', metadata: { name: pod, namespace: ns },
+      spec: { execs: [{ local: { workDir: local.workDir, envs: Object.entries({ HOSTNAME: pod, ...local.env }).map(([name, value]) => ({ name, value })) } }] },
+    }));
+    this.must(['apply', '--server-side', '--field-manager=controlplane-test', '-f', '-'], { input: docs.map((d) => JSON.stringify(d)).join('\n') });
+  }
+
   /** Stops every process (TERM, then KILL) and removes the temporary directory. */
   public async stop(): Promise<void> {
     if (this.stopped) return;
@@ -315,7 +337,7 @@ export class ControlPlane {
     if (p.exitCode !== null || p.signalCode !== null) throw new Error(`${name} exited (${p.exitCode ?? p.signalCode})`);
   }
 
-  private async boot(nodes: number): Promise<void> {
+  private async boot(nodes: number, exec: boolean): Promise<void> {
     const d = this.dir;
     const [etcdClient, etcdPeer, apiPort, kcmPort, schedPort, kwokPort, kwokNodePort] = await Promise.all(
       [1, 2, 3, 4, 5, 6, 7].map(() => freePort()));
@@ -382,12 +404,18 @@ export class ControlPlane {
     const ready = stages.find((s: Json) => s.metadata.name === 'pod-ready');
     if (!ready) throw new Error(`${stagesFile()} has no pod-ready stage`);
     ready.spec.selector.matchExpressions.push({ key: `.metadata.annotations["${HOLD_READY}"]`, operator: 'DoesNotExist' });
+    if (exec) {
+      this.must(['apply', '--server-side', '--field-manager=controlplane-test', '-f', '-'], { input: JSON.stringify(EXEC_CRD) });
+      this.must(['wait', '--for=condition=Established', '--timeout=60s', `crd/${EXEC_CRD.metadata.name}`]);
+    }
     const kwokConfig = path.join(d, 'kwok.yaml');
     fs.writeFileSync(kwokConfig, stages.map((s: Json) => YAML.stringify(s)).join('---\n'));
     this.run('kwok', [
       `--kubeconfig=${this.kubeconfig}`, `--config=${kwokConfig}`,
       '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-      `--server-address=127.0.0.1:${kwokPort}`, '--node-ip=127.0.0.1', `--node-port=${kwokNodePort}`,
+      // with exec, the server answers on the port the nodes advertise, where the API server dials the "kubelet"
+      `--server-address=127.0.0.1:${exec ? kwokNodePort : kwokPort}`, '--node-ip=127.0.0.1', `--node-port=${kwokNodePort}`,
+      ...(exec ? ['--enable-crds=Exec'] : []),
     ]);
 
     // controllers at work: the serviceaccount and root-CA publishers ran
@@ -418,6 +446,24 @@ export class ControlPlane {
     }, 60_000, 500);
   }
 }
+
+/**
+ * kwok's `Exec` resource (kwok.x-k8s.io/v1alpha1): which local process a
+ * `kubectl exec` into a pod runs as. Served without a schema of its own (kwok
+ * validates what it reads); the fields are documented at https://kwok.sigs.k8s.io/docs/user/exec-configuration/.
+ */
+const EXEC_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+  metadata: { name: 'execs.kwok.x-k8s.io' },
+  spec: {
+    group: 'kwok.x-k8s.io', scope: 'Namespaced',
+    names: { kind: 'Exec', listKind: 'ExecList', plural: 'execs', singular: 'exec' },
+    versions: [{
+      name: 'v1alpha1', served: true, storage: true, subresources: { status: {} },
+      schema: { openAPIV3Schema: { 'type': 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+    }],
+  },
+};
 
 /** True while `pid` exists and is not a zombie. */
 function running(pid: number): boolean {

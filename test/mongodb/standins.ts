@@ -16,7 +16,8 @@
 //   (https://www.mongodb.com/docs/manual/reference/method/rs.initiate/); rs.add /
 //   rs.addArb work on the primary only, else 10107 NotWritablePrimary
 //   (https://www.mongodb.com/docs/manual/reference/method/rs.add/,
-//   https://www.mongodb.com/docs/manual/reference/method/rs.addArb/).
+//   https://www.mongodb.com/docs/manual/reference/method/rs.addArb/); so does
+//   rs.remove (https://www.mongodb.com/docs/manual/reference/method/rs.remove/).
 // - db.hello() returns isWritablePrimary, secondary, arbiterOnly, setName,
 //   hosts, arbiters and primary (https://www.mongodb.com/docs/manual/reference/command/hello/).
 // - Commands other than ping and hello need authentication (13 Unauthorized),
@@ -199,6 +200,15 @@ const rs = {
     needPrimary('replSetReconfig');
     ops.push('addArb ' + h);
     return addMember({ host: h, arbiterOnly: true });
+  },
+  remove: (h) => {
+    needAuth('replSetReconfig');
+    needPrimary('replSetReconfig');
+    if (!state.config.members.some((m) => m.host === h)) throw new Error('stand-in: rs.remove of a host the config does not list: ' + h);
+    ops.push('remove ' + h);
+    state.config.members = state.config.members.filter((m) => m.host !== h);
+    state.config.version++;
+    return { ok: 1 };
   },
 };
 let printed = '';
