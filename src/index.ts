@@ -3,7 +3,7 @@
 
 // the stateful unit and what every system shares
 export { StatefulSystem, ImagePullPolicy } from './core/system';
-export type { StatefulSystemProps, MonitoringOptions } from './core/system';
+export type { StatefulSystemProps } from './core/system';
 export { StatefulWorkload } from './core/stateful-workload';
 export type { StatefulWorkloadProps, ClientServiceOptions } from './core/stateful-workload';
 export { PortRole } from './core/pod-spec';
@@ -24,7 +24,7 @@ export type { ProbeTiming } from './core/probes';
 export { Credentials } from './core/credentials';
 export type { CredentialsProps } from './core/credentials';
 export { MetricsMonitor } from './core/monitoring';
-export type { MetricsMonitorProps, AlertRule } from './core/monitoring';
+export type { MetricsMonitorProps, MonitoringOptions, AlertRule, AlertThreshold, AlertOverride, BackupAlertOptions } from './core/monitoring';
 export { RestrictedProfile } from './core/interop';
 export { BackupTarget, S3UriStyle } from './core/backup';
 export type { S3BackupTargetOptions, VolumeBackupTargetOptions } from './core/backup';
@@ -35,9 +35,9 @@ export type { ZooKeeperEnsembleProps } from './zookeeper/zookeeper-ensemble';
 export { KafkaCluster, KafkaMode, KafkaControllerMode } from './kafka/kafka-cluster';
 export type { KafkaClusterProps } from './kafka/kafka-cluster';
 export { MySqlReplicaSet, MySqlFlavor } from './mysql/mysql-replica-set';
-export type { MySqlReplicaSetProps, MySqlUser } from './mysql/mysql-replica-set';
+export type { MySqlReplicaSetProps, MySqlUser, MySqlBackupOptions, MySqlRestoreOptions } from './mysql/mysql-replica-set';
 export { RedisCluster } from './redis/redis-cluster';
-export type { RedisClusterProps } from './redis/redis-cluster';
+export type { RedisClusterProps, RedisBackupOptions, RedisRestoreOptions } from './redis/redis-cluster';
 export { MongoReplicaSet } from './mongodb/mongo-replica-set';
 export type { MongoReplicaSetProps, MongoUser, MongoBackupOptions } from './mongodb/mongo-replica-set';
 export { PostgresReplicaSet, PostgresSynchronousCommit } from './postgres/postgres-replica-set';

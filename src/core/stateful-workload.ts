@@ -2,7 +2,7 @@ import { ApiObject, Chart, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { WorkloadIdentity } from './identity';
-import { AlertRule, MetricsMonitor } from './monitoring';
+import { AlertRule, BackupAlertOptions, MetricsMonitor, MonitoringOptions } from './monitoring';
 import { Problem } from './names';
 import { renderPlacement } from './placement';
 import { PodBuilder, PortRole, SecretVolume, WorkloadContainer, WorkloadPort, WorkloadVolume, ConfigFile } from './pod-spec';
@@ -129,10 +129,17 @@ export interface StatefulWorkloadProps extends StatefulSystemProps {
   readonly clientService?: boolean;
   /**
    * Alerting rules, rendered into a PrometheusRule beside the ServiceMonitor
-   * (needs `monitoring`).
+   * and the StatefulSet and volume alerts every monitored workload gets
+   * (needs `monitoring`, whose options apply to them too).
    * @default - none
    */
   readonly alerts?: AlertRule[];
+  /**
+   * Alert (`BackupTooOld`) when the workload's backup CronJobs stop
+   * succeeding (needs `monitoring`).
+   * @default - no backup alert
+   */
+  readonly backupAlert?: BackupAlertOptions;
 }
 
 const MANAGED_BY = 'cdk8s-stateful';
@@ -183,6 +190,8 @@ export class StatefulWorkload extends Construct {
   public readonly metrics: MetricsMonitor | undefined;
   /** Every port of the pods. */
   public readonly ports: WorkloadPort[];
+  /** Names of the volume claim templates: pod `<ordinal>` gets claim `<template>-<name>-<ordinal>` of each. */
+  public readonly claimTemplates: string[];
 
   private readonly problem: Problem;
   private readonly pod: PodBuilder;
@@ -220,6 +229,7 @@ export class StatefulWorkload extends Construct {
       configMapName: `${this.name}-config`,
     });
     this.ports = this.pod.ports;
+    this.claimTemplates = this.pod.claims.map((v) => v.name);
     this.selectorLabels = {
       'app.kubernetes.io/name': problem.dnsLabel('appName', props.appName),
       'app.kubernetes.io/instance': props.instance ?? this.name,
@@ -264,7 +274,10 @@ export class StatefulWorkload extends Construct {
     if (props.alerts && props.alerts.length > 0 && !shared.monitoring) {
       throw problem.error('alerts', 'need monitoring: the rules evaluate the metrics that monitoring scrapes');
     }
-    this.metrics = shared.monitoring ? this.makeMonitor(shared.monitoring, props.alerts) : undefined;
+    if (props.backupAlert && !shared.monitoring) {
+      throw problem.error('backupAlert', 'needs monitoring: the alert is rendered into the PrometheusRule that monitoring creates');
+    }
+    this.metrics = shared.monitoring ? this.makeMonitor(shared.monitoring, props.alerts, props.backupAlert) : undefined;
     registerDuplicateCheck(this);
   }
 
@@ -441,11 +454,12 @@ export class StatefulWorkload extends Construct {
     return policy;
   }
 
-  private makeMonitor(options: { labels?: { [key: string]: string }; interval?: Duration }, alerts: AlertRule[] | undefined): MetricsMonitor {
+  private makeMonitor(options: MonitoringOptions, alerts: AlertRule[] | undefined, backupAlert: BackupAlertOptions | undefined): MetricsMonitor {
     if (!this.ports.some((p) => p.role === PortRole.METRICS)) {
       throw this.problem.error('monitoring', `needs a METRICS port to scrape; ports: ${this.ports.map((p) => p.name).join(', ') || 'none'}`);
     }
-    return new MetricsMonitor(this, 'Metrics', { workload: this, labels: options.labels, interval: options.interval, alerts });
+    if (typeof options !== 'object' || options === null) throw this.problem.error('monitoring', `must be an object such as {}, got ${String(options)}`);
+    return new MetricsMonitor(this, 'Metrics', { ...options, workload: this, alerts, backupAlert });
   }
 
   private makeClientService(id: string, options: ClientServiceOptions): k8s.KubeService {

@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { MonitoringOptions } from './monitoring';
 import { describe, Problem } from './names';
 import { AntiAffinity, PlacementProps } from './placement';
 import { k8s } from './private/k8s';
@@ -18,21 +19,6 @@ export enum ImagePullPolicy {
   ALWAYS = 'Always',
   /** Never pull: the image must be preloaded on the node. */
   NEVER = 'Never',
-}
-
-/** Prometheus scraping of a system's metrics endpoint. */
-export interface MonitoringOptions {
-  /**
-   * Labels on the ServiceMonitor (and PrometheusRule), for the Prometheus
-   * instance's selectors, e.g. `{ release: 'kube-prometheus-stack' }`.
-   * @default - the system's standard labels only
-   */
-  readonly labels?: { [key: string]: string };
-  /**
-   * Scrape interval.
-   * @default Duration.seconds(30)
-   */
-  readonly interval?: Duration;
 }
 
 /**
@@ -102,8 +88,11 @@ export interface StatefulSystemProps {
    */
   readonly allowClientsFrom?: kplus.INetworkPolicyPeer[];
   /**
-   * Export Prometheus metrics and create a ServiceMonitor for them.
-   * @default - no metrics endpoint, no ServiceMonitor
+   * Export Prometheus metrics, create a ServiceMonitor for them and a
+   * PrometheusRule with the system's alerts and those every monitored
+   * workload gets (extra labels, disabled alerts and per-alert overrides in
+   * the options).
+   * @default - no metrics endpoint, no ServiceMonitor, no alerts
    */
   readonly monitoring?: MonitoringOptions;
   /**

@@ -13,7 +13,7 @@ import { ZooKeeperEnsemble } from '../zookeeper/zookeeper-ensemble';
 import { renderServerProperties } from './config';
 import { kafkaPod } from './pod';
 import {
-  KAFKA_DEFAULT_IMAGE, KAFKA_PORTS, KAFKA_USER, KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE, kafkaConfig, kafkaIdentities,
+  KAFKA_DEFAULT_IMAGE, KAFKA_PORTS, KAFKA_USER, KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE, kafkaClusterId, kafkaConfig, kafkaIdentities,
   KafkaControllerMode, KafkaMode, kafkaSettings, KafkaSettings,
 } from './settings';
 
@@ -69,10 +69,22 @@ export interface KafkaClusterProps extends StatefulSystemProps {
    */
   readonly controllerStorage?: Storage;
   /**
-   * KRaft: the cluster id storage is formatted with (22 characters of URL-safe base64).
-   * @default - derived from the construct path: stable across synths
+   * KRaft: the cluster id storage is formatted with (22 characters of URL-safe
+   * base64). The derived id depends on the namespace, the brokers' StatefulSet
+   * name and the construct path, so moving or renaming an existing cluster
+   * changes it, and its pods then refuse to start on their old volumes: set
+   * it to the id in `meta.properties` (or `clusterId` before the change) first.
+   * @default - derived from the namespace, the StatefulSet name and the construct path: stable across synths
    */
   readonly clusterId?: string;
+  /**
+   * How long a broker may take from its start until it serves requests (log
+   * recovery after an unclean stop, loading partitions, catching up metadata)
+   * before the kubelet restarts it; at least a minute. Catching up with the
+   * other replicas afterwards is not limited: the broker just stays unready.
+   * @default Duration.minutes(15)
+   */
+  readonly startupTimeout?: Duration;
   /**
    * JVM heap of each broker; at most 75% of the memory limit (Kafka lives on the page cache, so less is usually better).
    * @default - half of the memory limit
@@ -191,17 +203,18 @@ export class KafkaCluster extends StatefulSystem {
   public constructor(scope: Construct, id: string, props: KafkaClusterProps = {}) {
     super(scope, id);
     const problem = new Problem('KafkaCluster', this);
-    const s = kafkaSettings(problem, this, props);
+    const settings = kafkaSettings(problem, props);
     const unit = systemUnitProps(problem, props, {
-      image: s.image,
-      resources: s.resources,
+      image: settings.image,
+      resources: settings.resources,
       storageSize: Size.gibibytes(50),
       runAs: KAFKA_USER,
       terminationGracePeriod: Duration.seconds(300),
       disruptionBudget: { maxUnavailable: 1 },
     });
     // the units take these identities: the voters name exactly their pods
-    const ids = kafkaIdentities(this, problem, props, s);
+    const ids = kafkaIdentities(this, problem, props, settings);
+    const s: KafkaSettings = { ...settings, clusterId: kafkaClusterId(this, settings, ids) };
 
     this.brokers = s.brokers;
     this.mode = s.mode;
@@ -217,6 +230,9 @@ export class KafkaCluster extends StatefulSystem {
 
     this.workload = new StatefulWorkload(this, 'Workload', {
       ...unit,
+      // a broker is Ready once it serves requests, which takes a controller quorum: with
+      // combined voters that means a majority of the brokers running, so start them at once
+      podManagementPolicy: s.mode === KafkaMode.KRAFT && !s.dedicated ? PodManagementPolicy.PARALLEL : PodManagementPolicy.ORDERED_READY,
       placement: brokerPlacement(unit.placement, s),
       ...kafkaPod(s, 'broker', ids.brokers, this.serverProperties),
     });

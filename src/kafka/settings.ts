@@ -45,6 +45,8 @@ export const KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE = 'apache/kafka:3.9.1';
  * replicas and leaders name broker pods directly).
  */
 export const KAFKA_CONTROLLER_NODE_ID_OFFSET = 1000;
+/** Seconds between startup probes of a broker. */
+export const KAFKA_STARTUP_PROBE_PERIOD_SECONDS = 10;
 /** The apache/kafka image's `appuser`. */
 export const KAFKA_USER = { uid: 1000, gid: 1000 };
 /** The listener ports. */
@@ -77,15 +79,20 @@ export interface KafkaSettings {
   readonly controllerStorage: Storage;
   readonly replicationFactor: number;
   readonly minInsyncReplicas: number;
+  /** KRaft: the given `clusterId`; undefined derives one (`kafkaClusterId`). */
   readonly clusterId: string | undefined;
+  /** Kafka's major version: the image tag's, or the mode's default image's when the tag names none. */
+  readonly kafkaMajorVersion: number;
+  /** Brokers: failed startup probes (every 10 s) before the kubelet restarts the broker. */
+  readonly startupFailures: number;
   readonly zookeeper: ZooKeeperEnsemble | undefined;
   readonly preferZooKeeperNodes: boolean;
   /** server.properties' settings except the voters, whose names come from the identities. */
   readonly config: Omit<KafkaConfig, 'voters'>;
 }
 
-/** Resolves and validates the cluster's own props; `owner` seeds the derived cluster id. */
-export function kafkaSettings(problem: Problem, owner: IConstruct, props: KafkaClusterProps): KafkaSettings {
+/** Resolves and validates the cluster's own props. */
+export function kafkaSettings(problem: Problem, props: KafkaClusterProps): KafkaSettings {
   if (props.monitoring !== undefined) {
     throw problem.error('monitoring', 'is not available for Kafka in this release: Kafka exposes its metrics over JMX only, and the exporter that serves them to Prometheus is not built in yet; remove monitoring (and scrape a JMX exporter of your own)');
   }
@@ -93,7 +100,7 @@ export function kafkaSettings(problem: Problem, owner: IConstruct, props: KafkaC
   const mode = zookeeper ? KafkaMode.ZOOKEEPER : KafkaMode.KRAFT;
   const brokers = problem.integer('brokers', props.brokers ?? 3, 1);
   const image = props.image ?? (zookeeper ? KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE : KAFKA_DEFAULT_IMAGE);
-  checkImageVersion(problem, image, mode);
+  const kafkaMajorVersion = checkImageVersion(problem, image, mode);
   const controllerMode = quorumPlacement(problem, props, mode, brokers);
   const dedicated = controllerMode === KafkaControllerMode.DEDICATED;
 
@@ -137,7 +144,9 @@ export function kafkaSettings(problem: Problem, owner: IConstruct, props: KafkaC
     controllerStorage,
     replicationFactor,
     minInsyncReplicas,
-    clusterId: mode === KafkaMode.KRAFT ? props.clusterId ?? deriveClusterId(owner.node.path) : undefined,
+    clusterId: props.clusterId,
+    kafkaMajorVersion,
+    startupFailures: startupFailures(problem, props.startupTimeout),
     zookeeper,
     preferZooKeeperNodes: props.preferZooKeeperNodes ?? false,
     config: {
@@ -159,6 +168,16 @@ export function kafkaSettings(problem: Problem, owner: IConstruct, props: KafkaC
 export interface KafkaIdentities {
   readonly brokers: WorkloadIdentity;
   readonly controllers: WorkloadIdentity | undefined;
+}
+
+/**
+ * KRaft: `clusterId`, or an id derived from the brokers' namespace, their
+ * StatefulSet name and the construct path, so the same code deployed as
+ * staging and production (or twice under other names) makes two clusters.
+ */
+export function kafkaClusterId(owner: IConstruct, s: KafkaSettings, ids: KafkaIdentities): string | undefined {
+  if (s.mode !== KafkaMode.KRAFT) return undefined;
+  return s.clusterId ?? deriveClusterId({ namespace: ids.brokers.namespaceName ?? 'default', name: ids.brokers.name, path: owner.node.path });
 }
 
 /** The units' identities; the controllers' StatefulSet name must fit the StatefulSet name limit too. */
@@ -183,10 +202,14 @@ export function kafkaConfig(s: KafkaSettings, ids: KafkaIdentities): KafkaConfig
   return { ...s.config, voters: Array.from({ length: s.controllers }, (_, i) => voter(i)) };
 }
 
-/** A 4.x image cannot use ZooKeeper; a pre-3.3 image has no production-ready KRaft. */
-function checkImageVersion(problem: Problem, image: string, mode: KafkaMode): void {
+/**
+ * A 4.x image cannot use ZooKeeper; a pre-3.3 image has no production-ready
+ * KRaft. Returns Kafka's major version: the tag's, or that of the mode's
+ * default image when the tag does not start with a version.
+ */
+function checkImageVersion(problem: Problem, image: string, mode: KafkaMode): number {
   const version = /^(\d+)\.(\d+)/.exec(imageTag(image) ?? '');
-  if (!version) return;
+  if (!version) return mode === KafkaMode.ZOOKEEPER ? 3 : 4;
   const [major, minor] = [Number(version[1]), Number(version[2])];
   if (mode === KafkaMode.ZOOKEEPER && major >= 4) {
     throw problem.error('image', `'${image}' is Kafka ${major}.${minor}, which cannot use ZooKeeper (support was removed in 4.0): use a 3.x image such as '${KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE}', or drop 'zookeeper' to run KRaft`);
@@ -194,6 +217,14 @@ function checkImageVersion(problem: Problem, image: string, mode: KafkaMode): vo
   if (mode === KafkaMode.KRAFT && (major < 3 || (major === 3 && minor < 3))) {
     throw problem.error('image', `'${image}' is Kafka ${major}.${minor}, which has no production-ready KRaft: use 3.3 or later, or set 'zookeeper'`);
   }
+  return major;
+}
+
+/** The startup budget in probe periods of 10 s: at least a minute, 15 minutes by default. */
+function startupFailures(problem: Problem, timeout: Duration | undefined): number {
+  problem.instanceOf('startupTimeout', timeout, Duration, 'a Duration such as Duration.minutes(15)');
+  const seconds = problem.integer('startupTimeout (in seconds)', (timeout ?? Duration.minutes(15)).toSeconds({ integral: false }), 60);
+  return Math.ceil(seconds / KAFKA_STARTUP_PROBE_PERIOD_SECONDS);
 }
 
 /** Where the KRaft quorum runs; the KRaft-only and dedicated-only props are rejected elsewhere. */

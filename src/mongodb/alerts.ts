@@ -7,12 +7,11 @@
 // - `mongodb_mongod_replset_member_replication_lag` (v1_compatibility.go,
 //   replSetMetrics()): seconds each non-primary member's optime is behind the
 //   primary's, labels name/state/set; exported with --compatible-mode.
+// The shared StatefulSet, volume and backup alerts are added by the core.
 import { Duration } from 'cdk8s';
+import { displayName, scrapeSelector } from '../core/alerts';
 import { AlertRule } from '../core/monitoring';
 import type { MongoSettings } from './settings';
-
-/** Replication lag (seconds) above which MongoReplicationLag fires. */
-export const REPLICATION_LAG_SECONDS = 60;
 
 /**
  * Member down, no primary, replication lag; selected by the ServiceMonitor's
@@ -22,8 +21,8 @@ export const REPLICATION_LAG_SECONDS = 60;
  */
 export function mongoAlerts(s: MongoSettings): AlertRule[] {
   const id = s.identity;
-  const sel = `job="${id.headlessServiceName}"${id.namespaceName ? `, namespace="${id.namespaceName}"` : ''}`;
-  const set = `${id.namespaceName ?? 'default'}/${id.name}`;
+  const sel = scrapeSelector(id);
+  const set = displayName(id.namespaceName, id.name);
   return [
     {
       name: 'MongoMemberDown',
@@ -43,10 +42,11 @@ export function mongoAlerts(s: MongoSettings): AlertRule[] {
     },
     {
       name: 'MongoReplicationLag',
-      expr: `max by (name) (mongodb_mongod_replset_member_replication_lag{${sel}}) > ${REPLICATION_LAG_SECONDS}`,
+      expr: `max by (name) (mongodb_mongod_replset_member_replication_lag{${sel}}) > $threshold`,
       pendingFor: Duration.minutes(10),
       severity: 'warning',
-      summary: `A member of MongoDB replica set ${set} is more than ${REPLICATION_LAG_SECONDS} s behind the primary`,
+      threshold: { value: 60, unit: 'seconds behind the primary', min: 1 },
+      summary: `Member {{ $labels.name }} of MongoDB replica set ${set} is more than $threshold s behind the primary`,
       description: 'A secondary lags: reads from it are stale and it may fall off the oplog. Check its disk, CPU and network, and the oplog window.',
     },
   ];

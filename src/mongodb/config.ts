@@ -3,6 +3,7 @@
 // JavaScript, and the mongodump backup script. Each returns exact text; the
 // stand-in tests (test/mongodb/scripts.test.ts) run every script under bash.
 // Internal: tests import them from this module.
+import { BackupFileNames, renderS3UploadScript as renderCoreS3UploadScript, S3UploadSettings as CoreS3UploadSettings } from '../core/s3';
 
 /** Port of mongod. */
 export const MONGO_PORT = 27017;
@@ -453,58 +454,16 @@ export function renderBackupScript(s: BackupSettings): string {
   ].join('\n');
 }
 
-/** Settings of `renderS3UploadScript`. */
-export interface S3UploadSettings {
-  /** Where the dump left its archive. */
-  readonly dir: string;
-  /** `s3://<bucket>/<prefix>`. */
-  readonly target: string;
-  /** `https://<endpoint>`. */
-  readonly endpointUrl: string;
-  readonly region: string;
-  readonly pathStyle: boolean;
-  readonly verifyTls: boolean;
-  /** Archives kept in the bucket (the newest). */
-  readonly keep: number;
-  /** A writable directory for the CLI's config. */
-  readonly tmpDir: string;
-}
+/** Settings of `renderS3UploadScript`: the bucket, the dump's directory and the retention. */
+export type S3UploadSettings = Omit<CoreS3UploadSettings, 'names'>;
+
+/** The archives of the mongodump CronJob, as the uploader finds and keeps them. */
+export const MONGO_ARCHIVE_NAMES: BackupFileNames = { prefix: 'mongodump-', suffix: '.archive.gz' };
 
 /**
- * The uploader (aws-cli): ships the one archive the dump left in `dir` to
- * the bucket (an S3 object appears only once its upload is complete), then
- * keeps the newest `keep` archives there. Credentials come from the env
- * (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, from the target's Secret).
+ * The uploader (aws-cli, core's): ships the one archive the dump left in
+ * `dir` to the bucket, then keeps the newest `keep` archives there.
  */
 export function renderS3UploadScript(s: S3UploadSettings): string {
-  const flags = `--endpoint-url ${s.endpointUrl}${s.verifyTls ? '' : ' --no-verify-ssl'}`;
-  return [
-    '#!/bin/bash',
-    '# Uploads the archive the dump wrote, then keeps the newest archives in the bucket.',
-    'set -euo pipefail',
-    ': "${AWS_ACCESS_KEY_ID:?AWS_ACCESS_KEY_ID must be set from the backup target Secret}"',
-    ': "${AWS_SECRET_ACCESS_KEY:?AWS_SECRET_ACCESS_KEY must be set from the backup target Secret}"',
-    `dir=${s.dir}`,
-    `target=${s.target}`,
-    `keep=${s.keep}`,
-    `export AWS_DEFAULT_REGION=${s.region}`,
-    `export AWS_CONFIG_FILE=${s.tmpDir}/aws-config`,
-    ...(s.pathStyle
-      ? ['printf \'[default]\\ns3 =\\n  addressing_style = path\\n\' >"$AWS_CONFIG_FILE"']
-      : [': >"$AWS_CONFIG_FILE"']),
-    'mapfile -t archives < <(find "$dir" -maxdepth 1 -name \'mongodump-*.archive.gz\')',
-    'if [ "${#archives[@]}" -ne 1 ]; then',
-    '  echo "expected one archive in $dir, found ${#archives[@]}" >&2',
-    '  exit 1',
-    'fi',
-    'name="$(basename "${archives[0]}")"',
-    `aws ${flags} s3 cp "\${archives[0]}" "$target/$name"`,
-    'echo "uploaded $target/$name"',
-    `mapfile -t old < <(aws ${flags} s3 ls "$target/" | awk '{print $4}' | grep -E '^mongodump-.*\\.archive\\.gz$' | sort -r | tail -n +$((keep + 1)))`,
-    'for f in "${old[@]}"; do',
-    `  aws ${flags} s3 rm "$target/$f"`,
-    '  echo "removed $target/$f"',
-    'done',
-    '',
-  ].join('\n');
+  return renderCoreS3UploadScript({ ...s, names: MONGO_ARCHIVE_NAMES });
 }

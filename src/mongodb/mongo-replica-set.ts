@@ -2,7 +2,8 @@ import { createHash } from 'crypto';
 import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { BackupTarget, S3UriStyle } from '../core/backup';
+import { BackupTarget } from '../core/backup';
+import { s3Location } from '../core/s3';
 import { Credentials, systemCredentials } from '../core/credentials';
 import { OneShotJob, ScheduledJob } from '../core/job';
 import { PortRole, WorkloadContainer } from '../core/pod-spec';
@@ -57,6 +58,13 @@ export interface MongoBackupOptions {
    * @default 7
    */
   readonly keep?: number;
+  /**
+   * With `monitoring`: `BackupTooOld` fires when no run succeeded for this
+   * long (kube-state-metrics' `kube_cronjob_status_last_successful_time`);
+   * keep it above the interval of `schedule`.
+   * @default Duration.hours(48)
+   */
+  readonly maxAge?: Duration;
 }
 
 /** Props of `MongoReplicaSet`: the shared knobs plus what is specific to MongoDB. */
@@ -198,6 +206,7 @@ export class MongoReplicaSet extends StatefulSystem {
       initContainers: [keyfileContainer()],
       containers: [mongodContainer(this.credentials), ...(s.monitoring ? [exporterContainer(s, this.credentials)] : [])],
       alerts: s.monitoring ? mongoAlerts(s) : undefined,
+      backupAlert: s.monitoring && s.backup ? { cronJobs: [backupCronJobName(s)], maxAge: s.backup.maxAge } : undefined,
     });
     // members replicate over the client port, whoever else is admitted to it
     if (this.workload.networkPolicy) this.workload.allowClients(this.workload.pods, ['mongodb']);
@@ -295,7 +304,7 @@ export class MongoReplicaSet extends StatefulSystem {
     const tmp = { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(64) }) };
     const job = new ScheduledJob(this, 'Backup', {
       problem: s.problem,
-      name: `${s.identity.name}-backup`,
+      name: backupCronJobName(s),
       labels,
       runAs: s.shared.runAs,
       imagePullPolicy: s.shared.imagePullPolicy,
@@ -308,16 +317,7 @@ export class MongoReplicaSet extends StatefulSystem {
           container: {
             name: 'upload',
             image: b.uploaderImage,
-            command: ['bash', '-c', renderS3UploadScript({
-              dir: dumpDir,
-              target: `s3://${s3.bucket}/${s3.prefix ?? s.identity.name}`,
-              endpointUrl: `https://${s3.endpoint}`,
-              region: s3.region ?? 'us-east-1',
-              pathStyle: s3.uriStyle === S3UriStyle.PATH,
-              verifyTls: s3.verifyTls ?? true,
-              keep: b.keep,
-              tmpDir: '/tmp',
-            })],
+            command: ['bash', '-c', renderS3UploadScript({ ...s3Location(b.target, s.identity.name, '/tmp'), dir: dumpDir, keep: b.keep })],
             env: { HOME: kplus.EnvValue.fromValue('/tmp'), ...b.target._credentialsEnv(this) },
             mounts: [{ volume: 'backup', path: dumpDir, readOnly: true }, { volume: 'tmp', path: '/tmp' }],
           },
@@ -374,6 +374,11 @@ function mongodContainer(credentials: Credentials): WorkloadContainer {
 
 /** Exits 1 unless this member is the primary, a secondary or the arbiter (`hello` needs no authentication). */
 export const READY_JS = 'const h = db.hello(); if (!(h.isWritablePrimary || h.secondary || h.arbiterOnly)) { quit(1); }';
+
+/** Name of the mongodump CronJob. */
+function backupCronJobName(s: MongoSettings): string {
+  return `${s.identity.name}-backup`;
+}
 
 /** The percona mongodb_exporter sidecar: its own user, compatible-mode metrics (the alerts use them). */
 function exporterContainer(s: MongoSettings, credentials: Credentials): WorkloadContainer {

@@ -4,6 +4,7 @@
 import { Cron, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { BackupTarget } from '../core/backup';
+import { DEFAULT_AWS_CLI_IMAGE } from '../core/s3';
 import { WorkloadIdentity } from '../core/identity';
 import { describe, Problem } from '../core/names';
 import { Budgets } from '../core/policies';
@@ -38,10 +39,11 @@ export interface MongoBackupSettings {
   readonly keep: number;
   /** The uploader's image (S3 targets). */
   readonly uploaderImage: string;
+  /** `BackupTooOld` fires when no run succeeded for this long. */
+  readonly maxAge: Duration;
 }
 
 /** The uploader of S3 targets: the AWS CLI v2 image (bash, aws). */
-export const DEFAULT_UPLOADER_IMAGE = 'docker.io/amazon/aws-cli:2.27.0';
 
 /**
  * A MongoReplicaSet's props, resolved and checked.
@@ -199,13 +201,14 @@ function mongoUsers(problem: Problem, props: MongoReplicaSetProps, databases: st
 function backupSettings(problem: Problem, props: MongoReplicaSetProps): MongoBackupSettings | undefined {
   const b = props.backup;
   if (b === undefined) return undefined;
-  if (typeof b !== 'object' || b === null) throw problem.error('backup', `must be { target, schedule, keep }, got ${describe(b)}`);
+  if (typeof b !== 'object' || b === null) throw problem.error('backup', `must be { target, schedule, keep, maxAge }, got ${describe(b)}`);
   const target = problem.instanceOf('backup.target', b.target, BackupTarget, 'BackupTarget.volume({...})') ?? BackupTarget.volume();
   target._validate(problem, 'backup.target');
   if (b.uploaderImage !== undefined && typeof b.uploaderImage !== 'string') throw problem.error('backup.uploaderImage', `must be an image reference, got ${describe(b.uploaderImage)}`);
   if (b.uploaderImage !== undefined && !target.isS3) throw problem.error('backup.uploaderImage', 'applies to BackupTarget.s3(...) only: a volume target needs no uploader');
   const schedule = problem.instanceOf('backup.schedule', b.schedule, Cron, 'a Cron such as Cron.daily()') ?? Cron.schedule({ minute: '30', hour: '2' });
-  return { target, schedule, keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000), uploaderImage: b.uploaderImage ?? DEFAULT_UPLOADER_IMAGE };
+  const maxAge = problem.instanceOf('backup.maxAge', b.maxAge, Duration, 'a Duration such as Duration.hours(48)') ?? Duration.hours(48);
+  return { target, schedule, keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000), uploaderImage: b.uploaderImage ?? DEFAULT_AWS_CLI_IMAGE, maxAge };
 }
 
 function exporterImage(problem: Problem, image: string | undefined, monitoring: boolean): string {

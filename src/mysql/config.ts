@@ -43,6 +43,25 @@ export const REPLICATION_USER = 'replicator';
 export const ROOT_PASSWORD_KEY = 'root-password';
 /** Secret key of the replication user's password. */
 export const REPLICATION_PASSWORD_KEY = 'replication-password';
+/** The metrics exporter's user (with `monitoring`): it connects from its own pod only. */
+export const EXPORTER_USER = 'exporter';
+/** Secret key of the exporter user's password. */
+export const EXPORTER_PASSWORD_KEY = 'exporter-password';
+/** The dump user of the backup CronJob (with `backup`). */
+export const BACKUP_USER = 'backup';
+/** Secret key of the backup user's password. */
+export const BACKUP_PASSWORD_KEY = 'backup-password';
+/** Port of the mysqld_exporter sidecar (its registered default). */
+export const MYSQL_EXPORTER_PORT = 9104;
+/** In-memory directory of the exporter's client option file, written by an init container. */
+export const MYSQL_EXPORTER_DIR = '/var/run/mysqld-exporter';
+/** Where the exporter's init container finds the exporter's password (that key only). */
+export const MYSQL_EXPORTER_SECRET_DIR = '/var/run/secrets/mysql-exporter';
+/**
+ * Where the restore init container puts the backup the primary loads on its
+ * first initialization (on the claim: a dump may be larger than memory).
+ */
+export const MYSQL_RESTORE_DIR = `${MYSQL_VOLUME_DIR}/restore`;
 
 /** The executables of a flavor, called by bare names on PATH. */
 export interface MySqlBinaries {
@@ -52,6 +71,8 @@ export interface MySqlBinaries {
   readonly client: string;
   /** The admin tool: `mysqladmin` or `mariadb-admin`. */
   readonly admin: string;
+  /** The logical backup tool: `mysqldump` or `mariadb-dump`. */
+  readonly dump: string;
 }
 
 /** Which server: `'mysql'` or `'mariadb'`. */
@@ -171,7 +192,65 @@ export interface StartSettings {
   readonly databases: string[];
   /** Users created on the primary. */
   readonly users: MySqlUserSpec[];
+  /** Create the exporter's user (PROCESS, REPLICATION CLIENT, SELECT; 3 connections at most). */
+  readonly exporter?: boolean;
+  /** Create the backup CronJob's user (what a consistent dump with the GTID position needs). */
+  readonly backup?: boolean;
+  /** Load the backup the restore init container fetched before the primary's users are created. */
+  readonly restore?: boolean;
 }
+
+/**
+ * The exporter's privileges, as mysqld_exporter's README asks for them, plus
+ * SLAVE MONITOR on MariaDB, where SHOW [ALL] SLAVES STATUS needs it since 10.5.9.
+ */
+function exporterGrants(flavor: FlavorName): string {
+  return flavor === 'mysql' ? 'PROCESS, REPLICATION CLIENT, SELECT' : 'PROCESS, REPLICATION CLIENT, SLAVE MONITOR, SELECT';
+}
+
+/**
+ * The dump user's privileges: SELECT (tables, and routines for --routines),
+ * SHOW VIEW, TRIGGER, LOCK TABLES, EVENT (--events), RELOAD (the brief FLUSH
+ * TABLES WITH READ LOCK of --source-data / --master-data) and REPLICATION
+ * CLIENT (the binary log position; MariaDB's BINLOG MONITOR).
+ */
+export const BACKUP_GRANTS = 'SELECT, SHOW VIEW, TRIGGER, LOCK TABLES, EVENT, RELOAD, REPLICATION CLIENT';
+
+/** Lines of a bash function `cnf_quote` that quotes a value for an option file. */
+export const CNF_QUOTE_FUNCTION = [
+  '# Quote a value for an option file.',
+  'cnf_quote() {',
+  '  local v="${1//\\\\/\\\\\\\\}"',
+  '  v="${v//\\"/\\\\\\"}"',
+  '  printf \'"%s"\' "$v"',
+  '}',
+];
+
+/**
+ * Lines of a bash function `verify_checksum FILE`: fails, naming the file and
+ * both sums, unless FILE's sha256 is the one recorded in FILE.sha256.
+ */
+export const VERIFY_CHECKSUM_FUNCTION = [
+  '# Refuse a backup whose sha256 differs from the one recorded beside it.',
+  'verify_checksum() {',
+  '  local file=$1 name expected actual',
+  '  name="$(basename "$file")"',
+  '  if [[ ! -f "$file.sha256" ]]; then',
+  '    echo "refusing to restore $name: there is no $name.sha256 beside it" >&2',
+  '    return 1',
+  '  fi',
+  '  expected="$(cut -d \' \' -f 1 "$file.sha256")"',
+  '  actual="$(sha256sum "$file" | cut -d \' \' -f 1)"',
+  '  if [[ "$expected" != "$actual" ]]; then',
+  '    echo "refusing to restore $name: its sha256 is $actual but $name.sha256 records $expected; the backup is corrupt" >&2',
+  '    return 1',
+  '  fi',
+  '  echo "sha256 of $name verified: $actual"',
+  '}',
+];
+
+/** The names of the backup CronJob's dumps, each with its `.sha256` beside it. */
+export const DUMP_NAMES = { prefix: 'dump-', suffix: '.sql.gz', companions: ['.sha256'] };
 
 /** A quoted SQL identifier inside an unquoted here-document (backticks escaped for bash). */
 function sqlIdent(name: string): string {
@@ -200,8 +279,20 @@ export function renderStartScript(s: StartSettings): string {
       `CREATE USER IF NOT EXISTS '${u.name}'@'%' IDENTIFIED BY \${user${i}_q};`,
       ...u.databases.map((d) => `GRANT ALL PRIVILEGES ON ${sqlIdent(d)}.* TO '${u.name}'@'%';`),
     ]),
+    ...(s.exporter ? [
+      `CREATE USER IF NOT EXISTS '${EXPORTER_USER}'@'127.0.0.1' IDENTIFIED BY \${exporter_q} WITH MAX_USER_CONNECTIONS 3;`,
+      `GRANT ${exporterGrants(s.flavor)} ON *.* TO '${EXPORTER_USER}'@'127.0.0.1';`,
+    ] : []),
+    ...(s.backup ? [
+      `CREATE USER IF NOT EXISTS '${BACKUP_USER}'@'%' IDENTIFIED BY \${backup_q} WITH MAX_USER_CONNECTIONS 2;`,
+      `GRANT ${BACKUP_GRANTS} ON *.* TO '${BACKUP_USER}'@'%';`,
+    ] : []),
   ];
-  const userVars = s.users.map((u, i) => `user${i}_q="$(sql_quote "$(secret ${u.passwordKey})")"`);
+  const userVars = [
+    ...s.users.map((u, i) => `user${i}_q="$(sql_quote "$(secret ${u.passwordKey})")"`),
+    ...(s.exporter ? [`exporter_q="$(sql_quote "$(secret ${EXPORTER_PASSWORD_KEY})")"`] : []),
+    ...(s.backup ? [`backup_q="$(sql_quote "$(secret ${BACKUP_PASSWORD_KEY})")"`] : []),
+  ];
   const replicationSql = mysql
     ? [
       'CHANGE REPLICATION SOURCE TO',
@@ -248,12 +339,7 @@ export function renderStartScript(s: StartSettings): string {
     '  v="${v//\\\'/\\\\\\\'}"',
     '  printf "\'%s\'" "$v"',
     '}',
-    '# Quote a value for an option file.',
-    'cnf_quote() {',
-    '  local v="${1//\\\\/\\\\\\\\}"',
-    '  v="${v//\\"/\\\\\\"}"',
-    '  printf \'"%s"\' "$v"',
-    '}',
+    ...CNF_QUOTE_FUNCTION,
     '# Write a client option file for root over `socket`, with `password` if given.',
     'client_cnf() {',
     '  local file=$1 socket=$2 password=${3:-}',
@@ -336,6 +422,25 @@ export function renderStartScript(s: StartSettings): string {
         '}',
       ]),
     '',
+    ...(s.restore ? [
+      ...VERIFY_CHECKSUM_FUNCTION,
+      '# The backup the restore init container fetched, refused unless its sha256 matches.',
+      'restore_dump=',
+      'find_backup() {',
+      `  restore_dump="$(find ${MYSQL_RESTORE_DIR} -maxdepth 1 -name '${DUMP_NAMES.prefix}*${DUMP_NAMES.suffix}' 2>/dev/null | head -n 1)"`,
+      '  if [[ -z "$restore_dump" ]]; then',
+      `    echo "nothing to restore in ${MYSQL_RESTORE_DIR}: the restore init container did not fetch a backup" >&2`,
+      '    return 1',
+      '  fi',
+      '  verify_checksum "$restore_dump"',
+      '}',
+      'load_backup() {',
+      '  echo "loading $(basename "$restore_dump")"',
+      '  gunzip -c "$restore_dump" | boot_sql',
+      '  echo "restored $(basename "$restore_dump")"',
+      '}',
+      '',
+    ] : []),
     'configure_replication() {',
     '  echo "replicating from $primary with GTID auto-positioning"',
     '  boot_sql <<SQL',
@@ -344,6 +449,7 @@ export function renderStartScript(s: StartSettings): string {
     '}',
     '',
     'initialize() {',
+    ...(s.restore ? ['  # a corrupt backup is refused before anything is initialized', '  if ((ordinal == 0)); then find_backup; fi'] : []),
     '  # the probes keep the container alive (not ready) while this runs: copying the primary may take hours',
     '  echo "$$" >"$initializing"',
     '  touch "$pending"',
@@ -355,6 +461,7 @@ export function renderStartScript(s: StartSettings): string {
       : ['  mariadb-install-db --defaults-file="$defaults_file" --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve >/dev/null']),
     '  start_temp_server',
     '  if ((ordinal == 0)); then',
+    ...(s.restore ? ['    load_backup'] : []),
     '    initialize_primary',
     '  else',
     '    copy_primary',
@@ -363,6 +470,7 @@ export function renderStartScript(s: StartSettings): string {
     '  client_cnf "$boot_cnf" "$boot_sock" "$(secret ' + ROOT_PASSWORD_KEY + ')"',
     '  stop_temp_server',
     '  rm -f "$pending" "$boot_cnf"',
+    ...(s.restore ? [`  rm -rf ${MYSQL_RESTORE_DIR}`] : []),
     '}',
     '',
     '# a marker left by an earlier run of this container is stale',

@@ -11,7 +11,7 @@ export class MySqlFlavor {
    */
   public static mysql(): MySqlFlavor {
     return new MySqlFlavor('mysql', 'MySQL', 'docker.io/library/mysql:8.4.8', 'utf8mb4_0900_ai_ci',
-      { server: 'mysqld', client: 'mysql', admin: 'mysqladmin' }, ['mysql', 'mysql-server', 'percona-server']);
+      { server: 'mysqld', client: 'mysql', admin: 'mysqladmin', dump: 'mysqldump' }, ['mysql', 'mysql-server', 'percona-server']);
   }
 
   /**
@@ -20,7 +20,7 @@ export class MySqlFlavor {
    */
   public static mariadb(): MySqlFlavor {
     return new MySqlFlavor('mariadb', 'MariaDB', 'docker.io/library/mariadb:11.4.4', 'utf8mb4_unicode_ci',
-      { server: 'mariadbd', client: 'mariadb', admin: 'mariadb-admin' }, ['mariadb']);
+      { server: 'mariadbd', client: 'mariadb', admin: 'mariadb-admin', dump: 'mariadb-dump' }, ['mariadb']);
   }
 
   /** 'mysql' or 'mariadb'. */

@@ -15,10 +15,13 @@ import {
   MYSQL_CONFIG_DIR, MYSQL_INSTANCE_DIR, MYSQL_PORT, MYSQL_RUN_DIR, MYSQL_SECRET_DIR, MYSQL_VOLUME_DIR,
   renderMemberFiles,
 } from './config';
+import { addBackupJobs, backupAgeAlert, exporterUnitParts, mysqlAlerts, restoreUnitParts, UnitParts } from './backup';
+import type { MySqlBackupOptions, MySqlRestoreOptions } from './backup';
 import { MySqlFlavor } from './flavor';
 import { mySqlSettings } from './settings';
 
 export { MySqlFlavor } from './flavor';
+export type { MySqlBackupOptions, MySqlRestoreOptions } from './backup';
 
 /** An application user created on the primary (and replicated). */
 export interface MySqlUser {
@@ -70,8 +73,9 @@ export interface MySqlReplicaSetProps extends StatefulSystemProps {
    */
   readonly collation?: string;
   /**
-   * A Secret you manage with the keys `root-password`, `replication-password`
-   * and `<user>-password` for each of `users`.
+   * A Secret you manage with the keys `root-password`, `replication-password`,
+   * `exporter-password` (with `monitoring`), `backup-password` (with
+   * `backup`) and `<user>-password` for each of `users`.
    * @default - a Secret with random passwords is generated in the cluster
    */
   readonly existingSecret?: string;
@@ -99,6 +103,24 @@ export interface MySqlReplicaSetProps extends StatefulSystemProps {
    * @default Duration.seconds(60)
    */
   readonly maxReplicaLag?: Duration;
+  /**
+   * Image of the metrics sidecar (with `monitoring`): mysqld_exporter 0.14
+   * or newer, with `mysqld_exporter` on PATH.
+   * @default 'docker.io/prom/mysqld-exporter:v0.17.2'
+   */
+  readonly exporterImage?: string;
+  /**
+   * Scheduled consistent dumps from a replica (to a claim or a bucket), with
+   * a restore-verify Job that loads the newest into a scratch server.
+   * @default - no backups
+   */
+  readonly backup?: MySqlBackupOptions;
+  /**
+   * Create this set from a dump: its primary loads it on its first
+   * initialization, before this set's users are created.
+   * @default - a new, empty set
+   */
+  readonly restore?: MySqlRestoreOptions;
 }
 
 /**
@@ -115,7 +137,9 @@ export interface MySqlReplicaSetProps extends StatefulSystemProps {
  * - `runAs`: uid/gid 999 (the official images' `mysql` user)
  * - `terminationGracePeriod`: 120 seconds, for a clean InnoDB shutdown
  * - `disruptionBudget`: one member at a time
- * - `monitoring`: not available yet (setting it throws)
+ * - `monitoring`: adds a mysqld_exporter sidecar (user `exporter`), a
+ *   ServiceMonitor and alerts (member down, replication stopped or lagging,
+ *   connections near max_connections, and with `backup` a backup too old)
  */
 export class MySqlReplicaSet extends StatefulSystem {
   /** Members (one primary, the rest replicas). */
@@ -140,6 +164,10 @@ export class MySqlReplicaSet extends StatefulSystem {
   public readonly primaryService: k8s.KubeService;
   /** The Service over every Ready member. */
   public readonly readService: k8s.KubeService;
+  /** The dump CronJob `<name>-backup`, with `backup`. */
+  public readonly backupCronJob: k8s.KubeCronJob | undefined;
+  /** The restore-verify CronJob `<name>-restore-verify`, with `backup`. */
+  public readonly restoreVerifyCronJob: k8s.KubeCronJob | undefined;
 
   private readonly problem: Problem;
   private readonly passwordKeys: ReadonlyMap<string, string>;
@@ -158,6 +186,10 @@ export class MySqlReplicaSet extends StatefulSystem {
     this.port = MYSQL_PORT;
 
     this.credentials = systemCredentials(this, this.problem, identity, { keys: [...s.passwordKeys.values()], existingSecret: s.existingSecret });
+    const parts: UnitParts[] = [
+      ...(s.monitoring ? [exporterUnitParts(s, this.credentials)] : []),
+      ...(s.restore ? [restoreUnitParts(s.restore, this)] : []),
+    ];
     this.workload = new StatefulWorkload(this, 'Unit', {
       ...s.shared,
       identity,
@@ -172,16 +204,23 @@ export class MySqlReplicaSet extends StatefulSystem {
         // socket, pid files, option files: temporary tables and sorts go to the claim (tmpdir)
         { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(64) }) },
         { name: 'instance', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(1) }) },
+        ...parts.flatMap((x) => x.volumes ?? []),
       ],
-      secretVolumes: [{ name: 'credentials', secretName: this.credentials.secretName, keys: this.credentials.keys }],
-      configFiles: renderMemberFiles(s.myCnf, { ...s.start, primaryHost: identity.podFqdn(0) }, s.probe),
-      initContainers: [identityContainer()],
-      containers: [serverContainer(s.flavor)],
+      secretVolumes: [{ name: 'credentials', secretName: this.credentials.secretName, keys: this.credentials.keys }, ...parts.flatMap((x) => x.secretVolumes ?? [])],
+      configFiles: [...renderMemberFiles(s.myCnf, { ...s.start, primaryHost: identity.podFqdn(0) }, s.probe), ...parts.flatMap((x) => x.configFiles ?? [])],
+      initContainers: [identityContainer(), ...parts.flatMap((x) => x.initContainers ?? [])],
+      containers: [serverContainer(s.flavor), ...parts.flatMap((x) => x.containers ?? [])],
+      alerts: s.monitoring
+        ? [...mysqlAlerts(identity, s.replicas, s.probe.maxLagSeconds), ...(s.backup ? [backupAgeAlert(identity, s.backup)] : [])]
+        : undefined,
     });
     this.primaryService = this.workload.addClientService('Primary', { name: `${identity.name}-primary`, ordinal: 0 });
     this.readService = this.workload.addClientService('Read', { name: `${identity.name}-read` });
     this.primaryHost = identity.serviceFqdn(`${identity.name}-primary`);
     this.readHost = identity.serviceFqdn(`${identity.name}-read`);
+    const jobs = s.backup ? addBackupJobs(this, { s, identity, workload: this.workload, credentials: this.credentials }) : undefined;
+    this.backupCronJob = jobs?.backup;
+    this.restoreVerifyCronJob = jobs?.verify;
   }
 
   /**

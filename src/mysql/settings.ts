@@ -1,12 +1,17 @@
 // MySqlReplicaSetProps -> the settings a replica set is built from. Every
 // check of the props is here, so the construct only assembles.
-import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import { Cron, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { BackupTarget } from '../core/backup';
+import { DEFAULT_AWS_CLI_IMAGE } from '../core/s3';
 import { describe, Problem } from '../core/names';
 import { Resources } from '../core/resources';
 import { imageTag } from '../core/stateful-workload';
 import { SystemUnitProps, systemUnitProps } from '../core/system';
-import { MyCnfSettings, MySqlUserSpec, ProbeSettings, REPLICATION_PASSWORD_KEY, REPLICATION_USER, ROOT_PASSWORD_KEY, StartSettings } from './config';
+import {
+  BACKUP_PASSWORD_KEY, BACKUP_USER, DUMP_NAMES, EXPORTER_PASSWORD_KEY, EXPORTER_USER, MyCnfSettings, MySqlUserSpec, ProbeSettings,
+  REPLICATION_PASSWORD_KEY, REPLICATION_USER, ROOT_PASSWORD_KEY, StartSettings,
+} from './config';
 import { MySqlFlavor } from './flavor';
 import type { MySqlReplicaSetProps } from './mysql-replica-set';
 
@@ -15,6 +20,7 @@ import type { MySqlReplicaSetProps } from './mysql-replica-set';
  * @internal
  */
 export interface MySqlSettings {
+  readonly problem: Problem;
   /** The shared knobs, type-checked, with MySQL's defaults applied. */
   readonly shared: SystemUnitProps;
   readonly replicas: number;
@@ -32,7 +38,45 @@ export interface MySqlSettings {
   /** The Secret key of every user's password: root, replicator, then `users`. */
   readonly passwordKeys: ReadonlyMap<string, string>;
   readonly existingSecret: string | undefined;
+  /** True with `monitoring`: the exporter sidecar, its user and the alerts. */
+  readonly monitoring: boolean;
+  /** The exporter sidecar's image. */
+  readonly exporterImage: string;
+  readonly backup: MySqlBackupSettings | undefined;
+  readonly restore: MySqlRestoreSettings | undefined;
 }
+
+/**
+ * `backup`, resolved.
+ * @internal
+ */
+export interface MySqlBackupSettings {
+  readonly target: BackupTarget;
+  readonly schedule: Cron;
+  readonly keep: number;
+  readonly timeout: Duration;
+  readonly maxAge: Duration;
+  /** The aws-cli image of an S3 target's uploader and downloader. */
+  readonly uploaderImage: string;
+  readonly verifySchedule: Cron;
+  readonly verifyQuery: string | undefined;
+}
+
+/**
+ * `restore`, resolved.
+ * @internal
+ */
+export interface MySqlRestoreSettings {
+  readonly source: BackupTarget;
+  /** A dump's name, or undefined for the newest. */
+  readonly backup: string | undefined;
+  readonly downloaderImage: string;
+}
+
+/** mysqld_exporter's official image, pinned (https://github.com/prometheus/mysqld_exporter/releases). */
+export const DEFAULT_EXPORTER_IMAGE = 'docker.io/prom/mysqld-exporter:v0.17.2';
+/** The uploader and downloader of S3 targets: the AWS CLI v2 image (bash, aws), as MongoDB's backups use it. */
+const DUMP_NAME = /^dump-\d{8}T\d{6}Z\.sql\.gz$/;
 
 const DATABASE = /^[A-Za-z0-9_]{1,64}$/;
 const USER = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
@@ -44,9 +88,6 @@ const CHARSET_NAME = /^[a-z0-9_]+$/;
  */
 export function mySqlSettings(owner: IConstruct, props: MySqlReplicaSetProps): MySqlSettings {
   const problem = new Problem('MySqlReplicaSet', owner);
-  if (props.monitoring !== undefined) {
-    throw problem.error('monitoring', 'is not available for MySQL in this release: there is no metrics exporter yet (mysqld_exporter is planned); leave monitoring unset');
-  }
   const flavor = problem.instanceOf('flavor', props.flavor, MySqlFlavor, 'MySqlFlavor.mysql() or MySqlFlavor.mariadb()') ?? MySqlFlavor.mysql();
   const shared = systemUnitProps(problem, props, {
     image: flavor.defaultImage,
@@ -66,7 +107,19 @@ export function mySqlSettings(owner: IConstruct, props: MySqlReplicaSetProps): M
   const maxLagSeconds = problem.integer('maxReplicaLag (seconds)', maxReplicaLag.toSeconds({ integral: false }), 1, 86400);
   const databases = databaseNames(problem, props.databases);
   const users = mySqlUsers(problem, props, databases);
+  const monitoring = props.monitoring !== undefined;
+  if (props.exporterImage !== undefined && !monitoring) throw problem.error('exporterImage', 'applies with monitoring only: without it there is no exporter');
+  const exporterImage = imageRef(problem, 'exporterImage', props.exporterImage) ?? DEFAULT_EXPORTER_IMAGE;
+  const backup = backupSettings(problem, props);
+  const restore = restoreSettings(problem, props);
+  const extraUsers: [string, string][] = [
+    ...(monitoring ? [[EXPORTER_USER, EXPORTER_PASSWORD_KEY] as [string, string]] : []),
+    ...(backup ? [[BACKUP_USER, BACKUP_PASSWORD_KEY] as [string, string]] : []),
+  ];
+  const reserved = extraUsers.find(([u]) => users.some((x) => x.name === u));
+  if (reserved) throw problem.error('users', `'${reserved[0]}' is reserved for the ${reserved[0] === EXPORTER_USER ? 'metrics exporter (monitoring)' : 'backup CronJob (backup)'}`);
   return {
+    problem,
     shared,
     replicas: problem.integer('replicas', props.replicas ?? 3, 1, 100),
     flavor,
@@ -81,12 +134,74 @@ export function mySqlSettings(owner: IConstruct, props: MySqlReplicaSetProps): M
       collation: charsetName(problem, 'collation', props.collation ?? flavor.defaultCollation, 'collation'),
       extraLines: extraConfig(problem, props.config),
     },
-    start: { flavor: flavor._name, binaries: flavor._binaries, databases, users },
+    start: { flavor: flavor._name, binaries: flavor._binaries, databases, users, exporter: monitoring, backup: backup !== undefined, restore: restore !== undefined },
     probe: { flavor: flavor._name, binaries: flavor._binaries, maxLagSeconds },
     maxReplicaLag,
-    passwordKeys: new Map([['root', ROOT_PASSWORD_KEY], [REPLICATION_USER, REPLICATION_PASSWORD_KEY], ...users.map((u) => [u.name, u.passwordKey] as [string, string])]),
+    passwordKeys: new Map([
+      ['root', ROOT_PASSWORD_KEY], [REPLICATION_USER, REPLICATION_PASSWORD_KEY], ...users.map((u) => [u.name, u.passwordKey] as [string, string]), ...extraUsers,
+    ]),
     existingSecret: props.existingSecret,
+    monitoring,
+    exporterImage,
+    backup,
+    restore,
   };
+}
+
+/** A pinned image reference (a tag other than 'latest', or a digest), or undefined. */
+function imageRef(problem: Problem, prop: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const pinned = typeof value === 'string' && /^\S+$/.test(value)
+    && (/@sha256:[0-9a-f]{64}$/.test(value) || /:[\w][\w.-]{0,127}$/.test(value.split('/').pop()!)) && !/:latest$/.test(value);
+  if (!pinned) throw problem.error(prop, `must be an image reference with a pinned tag or digest, e.g. 'registry.example.com/tools:1.2.3', got ${describe(value)}`);
+  return value;
+}
+
+function backupSettings(problem: Problem, props: MySqlReplicaSetProps): MySqlBackupSettings | undefined {
+  const b = props.backup;
+  if (b === undefined) return undefined;
+  if (typeof b !== 'object' || b === null) throw problem.error('backup', `must be { target, schedule, keep, ... }, got ${describe(b)}`);
+  const target = problem.instanceOf('backup.target', b.target, BackupTarget, 'BackupTarget.volume({...}) or BackupTarget.s3({...})') ?? BackupTarget.volume();
+  target._validate(problem, 'backup.target');
+  if (b.uploaderImage !== undefined && !target.isS3) throw problem.error('backup.uploaderImage', 'applies to BackupTarget.s3(...) only: a volume target needs no uploader');
+  const timeout = problem.instanceOf('backup.timeout', b.timeout, Duration, 'a Duration such as Duration.hours(6)') ?? Duration.hours(6);
+  problem.integer('backup.timeout (minutes)', timeout.toMinutes({ integral: false }), 5, 7 * 24 * 60);
+  const maxAge = problem.instanceOf('backup.maxAge', b.maxAge, Duration, 'a Duration such as Duration.hours(48)') ?? Duration.hours(48);
+  problem.integer('backup.maxAge (hours)', maxAge.toHours({ integral: false }), 1, 24 * 366);
+  const query = b.verifyQuery;
+  if (query !== undefined && (typeof query !== 'string' || query.trim() === '' || /[\n\r]/.test(query) || query.trim() === 'SQL')) {
+    throw problem.error('backup.verifyQuery', `must be one SQL query on one line whose first value is true for a good backup, e.g. 'SELECT COUNT(*) FROM shop.orders', got ${describe(query)}`);
+  }
+  return {
+    target,
+    schedule: problem.instanceOf('backup.schedule', b.schedule, Cron, 'a Cron such as Cron.daily()') ?? Cron.schedule({ minute: '30', hour: '2' }),
+    keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000),
+    timeout,
+    maxAge,
+    uploaderImage: imageRef(problem, 'backup.uploaderImage', b.uploaderImage) ?? DEFAULT_AWS_CLI_IMAGE,
+    verifySchedule: problem.instanceOf('backup.verifySchedule', b.verifySchedule, Cron, 'a Cron such as Cron.weekly()') ?? Cron.schedule({ minute: '30', hour: '4', weekDay: '0' }),
+    verifyQuery: query?.trim(),
+  };
+}
+
+function restoreSettings(problem: Problem, props: MySqlReplicaSetProps): MySqlRestoreSettings | undefined {
+  const r = props.restore;
+  if (r === undefined) return undefined;
+  if (typeof r !== 'object' || r === null) throw problem.error('restore', `must be { source, backup }, got ${describe(r)}`);
+  const source = problem.instanceOf('restore.source', r.source, BackupTarget, 'BackupTarget.volume({ existingClaim }) or BackupTarget.s3({...}) where the backups are');
+  if (source === undefined) throw problem.error('restore.source', 'is required: the BackupTarget the backups were written to');
+  source._validate(problem, 'restore.source');
+  if (source._volume && source._volume.existingClaim === undefined) {
+    throw problem.error('restore.source', 'must name the claim that holds the backups: BackupTarget.volume({ existingClaim: \'<name>-backup\' })');
+  }
+  if (source._s3 && source._s3.prefix === undefined) {
+    throw problem.error('restore.source prefix', 'must be set to where the backed-up set wrote (its name, unless its backup target set a prefix): the default prefix is this set\'s own name');
+  }
+  if (r.backup !== undefined && (typeof r.backup !== 'string' || !DUMP_NAME.test(r.backup))) {
+    throw problem.error('restore.backup', `must be a dump's name such as '${DUMP_NAMES.prefix}20260101T023000Z${DUMP_NAMES.suffix}', got ${describe(r.backup)}`);
+  }
+  if (r.downloaderImage !== undefined && !source.isS3) throw problem.error('restore.downloaderImage', 'applies to BackupTarget.s3(...) only: a claim is mounted, not downloaded');
+  return { source, backup: r.backup, downloaderImage: imageRef(problem, 'restore.downloaderImage', r.downloaderImage) ?? DEFAULT_AWS_CLI_IMAGE };
 }
 
 /**

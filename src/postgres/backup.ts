@@ -5,7 +5,6 @@ import { BackupTarget } from '../core/backup';
 import { Credentials, DEFAULT_KUBECTL_IMAGE } from '../core/credentials';
 import { WorkloadIdentity } from '../core/identity';
 import { ScheduledJob } from '../core/job';
-import { AlertRule } from '../core/monitoring';
 import { Problem } from '../core/names';
 import { ConfigFile, PortRole, WorkloadContainer } from '../core/pod-spec';
 import { Probe } from '../core/probes';
@@ -49,8 +48,8 @@ export interface PostgresBackupOptions {
    */
   readonly timeout?: Duration;
   /**
-   * With `monitoring`: alert when no backup CronJob succeeded for this long
-   * (kube-state-metrics' `kube_cronjob_status_last_successful_time`).
+   * With `monitoring`: `BackupTooOld` fires when no backup CronJob succeeded
+   * for this long (kube-state-metrics' `kube_cronjob_status_last_successful_time`).
    * @default Duration.hours(48)
    */
   readonly maxAge?: Duration;
@@ -128,6 +127,19 @@ export interface RepositoryProps {
   readonly settings: BackupSettings;
 }
 
+/** Name of the CronJob that takes `type` backups. */
+function backupCronJobName(identity: WorkloadIdentity, type: 'full' | 'diff'): string {
+  return `${identity.name}-backup-${type}`;
+}
+
+/**
+ * Names of the backup CronJobs, for the backup-age alert.
+ * @internal
+ */
+export function backupCronJobNames(identity: WorkloadIdentity): string[] {
+  return [backupCronJobName(identity, 'full'), backupCronJobName(identity, 'diff')];
+}
+
 /**
  * The repository host (a one-pod StatefulSet `<name>-repo` that mounts the
  * repository claim or reaches the bucket, and serves pgBackRest over TLS)
@@ -191,7 +203,7 @@ export function addBackupRepository(scope: Construct, p: RepositoryProps): State
   const repoPod = identity.podName(0);
   const job = (id: string, type: 'full' | 'diff', schedule: Cron) => new ScheduledJob(scope, id, {
     problem: p.problem,
-    name: `${p.identity.name}-backup-${type}`,
+    name: backupCronJobName(p.identity, type),
     labels: {
       'app.kubernetes.io/name': 'pgbackrest',
       'app.kubernetes.io/instance': p.identity.name,
@@ -222,21 +234,6 @@ export function addBackupRepository(scope: Construct, p: RepositoryProps): State
   job('FullBackup', 'full', p.settings.fullSchedule);
   job('DifferentialBackup', 'diff', p.settings.differentialSchedule);
   return repo;
-}
-
-/**
- * The alert on backup age, from kube-state-metrics' view of the backup CronJobs.
- * @internal
- */
-export function backupAgeAlert(identity: WorkloadIdentity, maxAge: Duration): AlertRule {
-  const ns = identity.namespaceName ?? 'default';
-  const hours = Math.round(maxAge.toSeconds() / 360) / 10;
-  return {
-    name: 'PostgresBackupTooOld', pendingFor: Duration.minutes(30),
-    expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${ns}",cronjob=~"${identity.name}-backup-(full|diff)"}) > ${maxAge.toSeconds()}`,
-    summary: `No backup of ${identity.name} succeeded in the last ${hours} hours`,
-    description: 'Point-in-time recovery reaches back only to the last good backup. Look at the backup Jobs\' logs and at `pgbackrest info` in the repository host.',
-  };
 }
 
 /** pgBackRest's S3 key and secret, read from the target's credentials Secret. */

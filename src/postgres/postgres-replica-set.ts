@@ -3,7 +3,6 @@ import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { Credentials, systemCredentials } from '../core/credentials';
 import { WorkloadIdentity } from '../core/identity';
-import { AlertRule } from '../core/monitoring';
 import { Problem } from '../core/names';
 import { PortRole, WorkloadContainer } from '../core/pod-spec';
 import { PodManagementPolicy } from '../core/policies';
@@ -17,7 +16,8 @@ import {
   EXPORTER_PORT, MONITOR_PASSWORD_KEY, MONITOR_USER, PG_CONFIG_DIR, PG_PASSFILE, PG_RUN_DIR, PG_SECRET_DIR, PG_VOLUME_DIR, POSTGRES_PORT,
   renderMemberFiles,
 } from './config';
-import { addBackupRepository, backupAgeAlert, dbBackupFiles, dbBackupSidecar, PostgresBackupOptions } from './backup';
+import { postgresAlerts } from './alerts';
+import { addBackupRepository, backupCronJobNames, dbBackupFiles, dbBackupSidecar, PostgresBackupOptions } from './backup';
 import { postgresSettings } from './settings';
 import { PostgresSynchronousCommit } from './synchronous';
 
@@ -225,9 +225,8 @@ export class PostgresReplicaSet extends StatefulSystem {
         ...(s.backup ? [dbBackupSidecar()] : []),
         ...(monitored ? [exporterContainer(s.exporterImage, this.credentials)] : []),
       ],
-      alerts: monitored
-        ? [...postgresAlerts(identity, s.conf.maxSlotWalKeepSizeMebibytes), ...(s.backup ? [backupAgeAlert(identity, s.backup.maxAge)] : [])]
-        : undefined,
+      alerts: monitored ? postgresAlerts(identity, s.conf.maxSlotWalKeepSizeMebibytes) : undefined,
+      backupAlert: monitored && s.backup ? { cronJobs: backupCronJobNames(identity), maxAge: s.backup.maxAge } : undefined,
     });
     this.primaryService = this.workload.addClientService('Primary', { name: `${identity.name}-primary`, ports: ['postgres'], ordinal: 0 });
     this.readService = this.workload.addClientService('Read', { name: `${identity.name}-read`, ports: ['postgres'] });
@@ -332,44 +331,9 @@ function exporterContainer(image: string, credentials: Credentials): WorkloadCon
     },
     ports: [{ name: 'metrics', port: EXPORTER_PORT, role: PortRole.METRICS }],
     resources: Resources.of({ cpuMillis: 50, memory: Size.mebibytes(64) }),
-    readinessProbe: Probe.http('/metrics', 'metrics', { period: Duration.seconds(30), timeout: Duration.seconds(10) }),
+    // liveness, not readiness: a stuck exporter is restarted on its own, and never takes
+    // the database out of its Services (postgres_exporter answers 200 with pg_up 0 while
+    // the server is down, so its /metrics says nothing about the database's readiness)
+    livenessProbe: Probe.http('/metrics', 'metrics', { period: Duration.seconds(30), timeout: Duration.seconds(10), failureThreshold: 3 }),
   };
-}
-
-/** Replay lag, in bytes of WAL measured on the primary, that raises PostgresReplicationLagHigh. */
-const LAG_ALERT_BYTES = 256 * 1024 * 1024;
-
-/**
- * Alerts on the exporter's metrics, scoped to this set's pods. They use the
- * exporter's built-in pg_stat_replication and pg_replication_slots metrics,
- * which every postgres_exporter release since 0.8 serves.
- */
-function postgresAlerts(identity: WorkloadIdentity, maxSlotWalKeepMebibytes: number): AlertRule[] {
-  const sel = `${identity.namespaceName ? `namespace="${identity.namespaceName}",` : ''}pod=~"${identity.name}-[0-9]+"`;
-  return [
-    {
-      name: 'PostgresInstanceDown', severity: 'critical', pendingFor: Duration.minutes(1),
-      expr: `pg_up{${sel}} == 0`,
-      summary: `PostgreSQL {{ $labels.pod }} of ${identity.name} does not answer its exporter`,
-      description: 'The exporter runs beside the server but cannot query it. On the primary writes fail; on a standby reads move to the others.',
-    },
-    {
-      name: 'PostgresReplicationLagHigh', pendingFor: Duration.minutes(5),
-      expr: `pg_stat_replication_pg_wal_lsn_diff{${sel}} > ${LAG_ALERT_BYTES}`,
-      summary: `Standby {{ $labels.application_name }} of ${identity.name} replays more than 256 MiB of WAL behind the primary`,
-      description: 'Reads from it are stale. Check the standby\'s resources, its disk and its WAL receiver (pg_stat_wal_receiver).',
-    },
-    {
-      name: 'PostgresSlotWalRetained', pendingFor: Duration.minutes(10),
-      expr: `pg_replication_slots_pg_wal_lsn_diff{${sel}} > ${Math.floor(maxSlotWalKeepMebibytes * 1024 * 1024 * 0.8)}`,
-      summary: `A replication slot on ${identity.name} retains over 80% of max_slot_wal_keep_size`,
-      description: 'A standby is down or far behind; once the limit is passed its slot is invalidated and it must bootstrap again.',
-    },
-    {
-      name: 'PostgresConnectionsNearMax', pendingFor: Duration.minutes(5),
-      expr: `sum by (pod) (pg_stat_activity_count{${sel}}) > 0.9 * max by (pod) (pg_settings_max_connections{${sel}})`,
-      summary: `PostgreSQL {{ $labels.pod }} of ${identity.name} uses over 90% of max_connections`,
-      description: 'New connections will soon be refused. Look for connection leaks or add a pooler (PgBouncer).',
-    },
-  ];
 }

@@ -5,6 +5,8 @@
 export const REDIS_CLIENT_PORT = 6379;
 /** Cluster bus port (gossip, failover): the client port + 10000. */
 export const REDIS_GOSSIP_PORT = 16379;
+/** Port of the redis_exporter sidecar (its default). */
+export const REDIS_EXPORTER_PORT = 9121;
 /** Directory of the rendered config and scripts (the ConfigMap mount). */
 export const REDIS_CONFIG_DIR = '/opt/cdk8s/redis';
 /** Data directory (the claim): AOF, RDB and nodes.conf. */
@@ -53,7 +55,23 @@ export interface RedisStartSettings {
   readonly clusterDomain: string;
   /** Whether `REDISCLI_AUTH` sets requirepass and masterauth. */
   readonly auth: boolean;
+  /** Longest wait, in seconds, for peers' names to resolve (all peers together). */
+  readonly resolveWaitSeconds: number;
+  /** Where the files are; the defaults are the container's paths. */
+  readonly paths?: RedisPaths;
 }
+
+/** The directories start.sh reads and writes. */
+export interface RedisPaths {
+  /** The rendered redis.conf (the ConfigMap mount). */
+  readonly configDir: string;
+  /** nodes.conf (the claim). */
+  readonly dataDir: string;
+  /** The runtime redis.conf (an emptyDir). */
+  readonly runDir: string;
+}
+
+const CONTAINER_PATHS: RedisPaths = { configDir: REDIS_CONFIG_DIR, dataDir: REDIS_DATA_DIR, runDir: REDIS_RUN_DIR };
 
 /**
  * start.sh: writes the runtime config (the password from the environment,
@@ -62,8 +80,15 @@ export interface RedisStartSettings {
  * resolved from the hostnames they announced), then execs redis-server.
  * Expects POD_IP and POD_NAMESPACE (downward API) and, with auth,
  * REDISCLI_AUTH (a Secret key).
+ *
+ * After a full restart every peer address in nodes.conf is stale, and a node
+ * only learns a peer's new address from a peer that reaches it: unless the
+ * names are resolved here, nobody reaches anyone. Peers start in parallel,
+ * so a name may not resolve yet: the script retries until a shared deadline,
+ * then keeps the old address (gossip corrects it once any node gets through).
  */
 export function renderRedisStartScript(s: RedisStartSettings): string {
+  const paths = s.paths ?? CONTAINER_PATHS;
   return [
     '#!/bin/bash',
     '# Starts one Redis Cluster node; see the comment at each step.',
@@ -73,10 +98,26 @@ export function renderRedisStartScript(s: RedisStartSettings): string {
     ...(s.auth ? [': "${REDISCLI_AUTH:?REDISCLI_AUTH must be set from the credentials Secret}"'] : []),
     'host="${HOSTNAME:-$(hostname)}"',
     `fqdn="\${host}.${s.headlessServiceName}.\${POD_NAMESPACE}.svc.${s.clusterDomain}"`,
-    `nodes_conf=${REDIS_DATA_DIR}/nodes.conf`,
+    `nodes_conf=${paths.dataDir}/nodes.conf`,
+    '',
+    '# The address of name $1; peers start in parallel, so retry until the deadline.',
+    `deadline=$((SECONDS + ${s.resolveWaitSeconds}))`,
+    'resolve() {',
+    '  local ip',
+    '  until ip="$(timeout 5 getent hosts "$1" | awk \'NR == 1 { print $1 }\')" && [[ -n "$ip" ]]; do',
+    '    if ((SECONDS >= deadline)); then',
+    '      echo "start.sh: $1 does not resolve; keeping its old address for gossip to correct" >&2',
+    '      return 1',
+    '    fi',
+    '    sleep 1',
+    '  done',
+    '  echo "$ip"',
+    '}',
     '',
     '# A pod that comes back with a new IP must not announce its old one, and',
     '# peers that moved while it was down are found again by their hostnames.',
+    '# A node line is "<id> <ip>:<port>@<cport>[,<hostname>][,<key>=<value>...] <flags> ...";',
+    '# Redis 7.2 appends key=value fields (shard-id=...) and writes the comma even with no hostname.',
     'rewrite_addresses() {',
     '  local line id addr flags rest hostport hostname ip',
     '  local out=()',
@@ -84,13 +125,13 @@ export function renderRedisStartScript(s: RedisStartSettings): string {
     '    read -r id addr flags rest <<<"$line" || true',
     '    if [[ "$id" != vars && "$addr" == *@* ]]; then',
     '      hostport="${addr%%@*}"',
-    '      hostname=""',
-    '      if [[ "$addr" == *,* ]]; then hostname="${addr#*,}"; fi',
+    '      IFS=, read -r _ hostname _ <<<"${addr#*@}"',
+    '      if [[ "$hostname" == *=* ]]; then hostname=""; fi',
     '      ip=""',
     '      if [[ "$flags" == *myself* ]]; then',
     '        ip="$POD_IP"',
     '      elif [[ -n "$hostname" ]]; then',
-    '        ip="$(getent hosts "$hostname" | awk \'NR == 1 { print $1 }\')" || ip=""',
+    '        ip="$(resolve "$hostname")" || ip=""',
     '      fi',
     '      if [[ -n "$ip" ]]; then',
     '        line="$id ${ip}:${hostport##*:}@${addr#*@} $flags $rest"',
@@ -113,9 +154,9 @@ export function renderRedisStartScript(s: RedisStartSettings): string {
     '}',
     '',
     'umask 077',
-    `runtime_conf=${REDIS_RUN_DIR}/redis.conf`,
+    `runtime_conf=${paths.runDir}/redis.conf`,
     '{',
-    `  echo "include ${REDIS_CONFIG_DIR}/redis.conf"`,
+    `  echo "include ${paths.configDir}/redis.conf"`,
     '  echo "cluster-announce-ip $POD_IP"',
     '  echo "cluster-announce-hostname $fqdn"',
     ...(s.auth ? [

@@ -1,6 +1,7 @@
-import { Duration, Size } from 'cdk8s';
+import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { BackupTarget } from '../core/backup';
 import { Credentials, systemCredentials } from '../core/credentials';
 import { contentHash, OneShotJob } from '../core/job';
 import { Problem } from '../core/names';
@@ -8,14 +9,76 @@ import { PortRole, WorkloadContainer } from '../core/pod-spec';
 import { PodManagementPolicy } from '../core/policies';
 import { k8s } from '../core/private/k8s';
 import { Probe } from '../core/probes';
+import { Resources } from '../core/resources';
 import { Storage } from '../core/storage';
 import { imageTag, StatefulWorkload } from '../core/stateful-workload';
 import { StatefulSystem, StatefulSystemProps } from '../core/system';
+import { redisAlerts } from './alerts';
+import { addBackupJobs, restoreContainer } from './backup';
+import { REDIS_RESTORE_DIR, renderRedisRestoreBootstrapScript } from './backup-config';
 import {
-  REDIS_CLIENT_PORT, REDIS_CONFIG_DIR, REDIS_DATA_DIR, REDIS_GOSSIP_PORT, REDIS_RUN_DIR,
+  REDIS_CLIENT_PORT, REDIS_CONFIG_DIR, REDIS_DATA_DIR, REDIS_EXPORTER_PORT, REDIS_GOSSIP_PORT, REDIS_RUN_DIR,
   renderRedisBootstrapScript, renderRedisConf, renderRedisStartScript,
 } from './config';
 import { REDIS_PASSWORD_KEY, RedisSettings, resolveRedisSettings } from './settings';
+
+/** Backups of a RedisCluster: an RDB of every master, as one set per run. */
+export interface RedisBackupOptions {
+  /**
+   * Where the sets go: a claim, or an S3-compatible bucket (the set is
+   * written to scratch space, then uploaded by `uploaderImage`).
+   * @default BackupTarget.volume()
+   */
+  readonly target?: BackupTarget;
+  /**
+   * When backups run (the controller manager's time zone).
+   * @default - every day at 03:00
+   */
+  readonly schedule?: Cron;
+  /**
+   * Complete sets kept: after each run only the newest `keep` remain.
+   * @default 7
+   */
+  readonly keep?: number;
+  /**
+   * With `monitoring`: alert when no backup succeeded for this long
+   * (kube-state-metrics' `kube_cronjob_status_last_successful_time`).
+   * @default Duration.hours(48)
+   */
+  readonly maxAge?: Duration;
+  /**
+   * Longest a backup (or verify) run may take, retries included.
+   * @default Duration.hours(2)
+   */
+  readonly timeout?: Duration;
+  /**
+   * When the restore-verify Job loads the newest set into scratch servers
+   * and checks it.
+   * @default - every day at 05:00
+   */
+  readonly verifySchedule?: Cron;
+  /**
+   * Image of the uploader of an S3 target: it must provide bash and the AWS CLI v2 (`aws`).
+   * @default 'docker.io/amazon/aws-cli:2.27.0'
+   */
+  readonly uploaderImage?: string;
+}
+
+/** Where a new RedisCluster gets its data from. */
+export interface RedisRestoreOptions {
+  /**
+   * The claim with the backup sets, in this namespace:
+   * `BackupTarget.volume({ existingClaim })`. Every node's init container and
+   * the bootstrap Job mount it read-only, so it must be ReadOnlyMany or
+   * ReadWriteMany (e.g. a clone of the backup claim from a VolumeSnapshot).
+   */
+  readonly source: BackupTarget;
+  /**
+   * The set to restore: its directory name, the UTC start time of its backup.
+   * @default - the newest complete set
+   */
+  readonly backupSet?: string;
+}
 
 /** Props of `RedisCluster`: the shared knobs plus what is specific to Redis. */
 export interface RedisClusterProps extends StatefulSystemProps {
@@ -57,6 +120,25 @@ export interface RedisClusterProps extends StatefulSystemProps {
    * @default Duration.millis(5000)
    */
   readonly nodeTimeout?: Duration;
+  /**
+   * Image of the metrics sidecar (with `monitoring`): redis_exporter, run
+   * as `/redis_exporter`.
+   * @default 'docker.io/oliver006/redis_exporter:v1.67.0'
+   */
+  readonly exporterImage?: string;
+  /**
+   * A CronJob that takes an RDB of every master into a backup set, and one
+   * that verifies the newest set in scratch servers.
+   * @default - no backups
+   */
+  readonly backup?: RedisBackupOptions;
+  /**
+   * Start this (new, empty) cluster from a backup set: it needs the set's
+   * number of masters; each master loads its shard and gets the shard's
+   * slots, so every key is served where it was.
+   * @default - an empty cluster
+   */
+  readonly restore?: RedisRestoreOptions;
 }
 
 /** Environment variables of a container. */
@@ -87,7 +169,8 @@ const BOOTSTRAP_DEADLINE = Duration.minutes(90);
  * - `runAs`: `{ uid: 999, gid: 999 }` (the official image's `redis` user)
  * - `terminationGracePeriod`: `Duration.seconds(30)`
  * - `disruptionBudget`: `{ maxUnavailable: 1 }`
- * - `monitoring`: not available yet (there is no Redis exporter); setting it throws
+ * - `monitoring`: adds a redis_exporter sidecar (port 9121, the password from
+ *   the Secret), a ServiceMonitor and alerts
  */
 export class RedisCluster extends StatefulSystem {
   /** The key of the password in the credentials Secret (and in an `existingSecret`). */
@@ -105,8 +188,12 @@ export class RedisCluster extends StatefulSystem {
   public readonly workload: StatefulWorkload;
   /** The Secret with the password (key `password`), when auth is on. */
   public readonly credentials: Credentials | undefined;
-  /** The Job that forms the cluster. */
+  /** The Job that forms the cluster (with `restore`, with the backup set's slot assignment). */
   public readonly bootstrapJob: k8s.KubeJob;
+  /** The backup CronJob, with `backup`. */
+  public readonly backupCronJob: k8s.KubeCronJob | undefined;
+  /** The restore-verify CronJob, with `backup`. */
+  public readonly backupVerifyCronJob: k8s.KubeCronJob | undefined;
 
   private readonly problem: Problem;
 
@@ -133,12 +220,15 @@ export class RedisCluster extends StatefulSystem {
       volumes: [
         { name: 'data' },
         { name: 'run', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(16) }) },
+        ...(s.restore ? [restoreVolume(s)] : []),
       ],
       configFiles: [
         { path: `${REDIS_CONFIG_DIR}/redis.conf`, content: renderRedisConf(s.conf) },
         { path: `${REDIS_CONFIG_DIR}/start.sh`, content: renderRedisStartScript(s.start), executable: true },
       ],
-      containers: [nodeContainer(authEnv)],
+      initContainers: s.restore ? [restoreContainer(s)] : undefined,
+      containers: [nodeContainer(authEnv), ...(s.exporterImage ? [exporterContainer(s.exporterImage, this.credentials)] : [])],
+      alerts: s.exporterImage ? redisAlerts(s) : undefined,
     });
     this.seedNodes = Array.from({ length: this.nodes }, (_, i) => `${this.workload.podFqdn(i)}:${REDIS_CLIENT_PORT}`).join(',');
 
@@ -155,10 +245,16 @@ export class RedisCluster extends StatefulSystem {
       activeDeadline: BOOTSTRAP_DEADLINE,
       ttl: Duration.hours(1),
       container,
+      volumes: s.restore ? [restoreVolume(s)] : undefined,
     });
     this.bootstrapJob = bootstrap.job;
     // the Job talks to every node's client port even when clients are restricted
     if (this.workload.networkPolicy) this.workload.allowClients(bootstrap.peer());
+
+    const backups = s.backup ? addBackupJobs(this, s, this.workload, authEnv) : undefined;
+    this.backupCronJob = backups?.backup.cronJob;
+    this.backupVerifyCronJob = backups?.verify.cronJob;
+    if (backups && this.workload.networkPolicy) this.workload.allowClients(backups.backup.peer());
   }
 
   /**
@@ -198,12 +294,46 @@ function nodeContainer(authEnv: Env): WorkloadContainer {
   };
 }
 
-/** The bootstrap Job's container: `redis-cli --cluster create` once, over every node. */
+/**
+ * The bootstrap Job's container: `redis-cli --cluster create` once, over
+ * every node; with `restore`, the formation with the backup set's slots.
+ */
 function bootstrapContainer(s: RedisSettings, authEnv: Env): WorkloadContainer {
+  const script = s.restore
+    ? renderRedisRestoreBootstrapScript({
+      nodeHosts: s.bootstrap.nodeHosts, masters: s.masters, setName: s.restore.setName, sourceDir: REDIS_RESTORE_DIR, waitSeconds: s.bootstrap.waitSeconds,
+    })
+    : renderRedisBootstrapScript(s.bootstrap);
   return {
     name: 'bootstrap',
     image: s.image,
-    command: ['bash', '-c', renderRedisBootstrapScript(s.bootstrap)],
+    command: ['bash', '-c', script],
     env: authEnv,
+    mounts: s.restore ? [{ volume: 'restore', path: REDIS_RESTORE_DIR, readOnly: true }] : undefined,
+  };
+}
+
+/** The claim with the backup sets, mounted read-only by every node and the bootstrap Job. */
+function restoreVolume(s: RedisSettings): { name: string; storage: Storage } {
+  return { name: 'restore', storage: Storage.existingClaim(s.restore!.claimName) };
+}
+
+/**
+ * redis_exporter beside the node, over loopback, with the password from the
+ * Secret in REDIS_PASSWORD (never in its arguments). It reads CLUSTER INFO
+ * whenever the node runs in cluster mode; `--is-cluster` only changes key
+ * checks and the multi-target /scrape endpoint, which are not used, so it
+ * is not set. No probe: a failing exporter must not take the node out of
+ * its Services.
+ */
+function exporterContainer(image: string, credentials: Credentials | undefined): WorkloadContainer {
+  return {
+    name: 'exporter',
+    image,
+    command: ['/redis_exporter'],
+    args: [`--redis.addr=redis://127.0.0.1:${REDIS_CLIENT_PORT}`, `--web.listen-address=:${REDIS_EXPORTER_PORT}`],
+    env: credentials ? { REDIS_PASSWORD: credentials.envValue(REDIS_PASSWORD_KEY) } : undefined,
+    ports: [{ name: 'metrics', port: REDIS_EXPORTER_PORT, role: PortRole.METRICS }],
+    resources: Resources.of({ cpuMillis: 50, memory: Size.mebibytes(64) }),
   };
 }

@@ -2,22 +2,33 @@
 // renders. Every problem is a construction-time error that names the
 // construct and the prop: "RedisCluster '<path>': <prop> <what is allowed>, got X".
 
-import { Duration, Size } from 'cdk8s';
+import { Cron, Duration, Size } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { BackupTarget } from '../core/backup';
+import { DEFAULT_AWS_CLI_IMAGE } from '../core/s3';
 import { WorkloadIdentity } from '../core/identity';
 import { describe, Problem } from '../core/names';
 import { Resources } from '../core/resources';
 import { RunAs } from '../core/security';
 import { SystemUnitProps, systemUnitProps } from '../core/system';
+import { BACKUP_SET_PATTERN } from './backup-config';
 import { RedisBootstrapSettings, RedisConfSettings, RedisStartSettings } from './config';
 import type { RedisClusterProps } from './redis-cluster';
 
 /** The pinned default image (BSD-licensed Redis 7.2). */
 export const DEFAULT_REDIS_IMAGE = 'docker.io/library/redis:7.2.7';
+/** The pinned default image of the metrics sidecar. */
+export const DEFAULT_REDIS_EXPORTER_IMAGE = 'docker.io/oliver006/redis_exporter:v1.67.0';
 /** The Secret key that holds the Redis password. */
 export const REDIS_PASSWORD_KEY = 'password';
 /** Seconds the bootstrap script waits for each node to answer PING. */
 export const REDIS_BOOTSTRAP_WAIT_SECONDS = 300;
+/**
+ * Seconds start.sh waits, at most, for its peers' names to resolve after a
+ * restart: DNS follows a new pod within seconds, and the liveness probe gives
+ * a silent node about a minute.
+ */
+export const REDIS_RESOLVE_WAIT_SECONDS = 20;
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PASSWORD_DIRECTIVES = /^\s*(requirepass|masterauth|masteruser|user)\b/i;
@@ -48,14 +59,38 @@ export interface RedisSettings {
   readonly start: RedisStartSettings;
   /** The bootstrap Job's script. */
   readonly bootstrap: RedisBootstrapSettings;
+  /** The metrics sidecar's image, with `monitoring`. */
+  readonly exporterImage: string | undefined;
+  /** Backups, when `backup` is set. */
+  readonly backup: RedisBackupSettings | undefined;
+  /** Where the cluster's data comes from, when `restore` is set. */
+  readonly restore: RedisRestoreSettings | undefined;
+}
+
+/** `backup`, resolved. */
+export interface RedisBackupSettings {
+  readonly target: BackupTarget;
+  readonly schedule: Cron;
+  readonly verifySchedule: Cron;
+  readonly keep: number;
+  readonly maxAge: Duration;
+  readonly timeout: Duration;
+  readonly uploaderImage: string;
+  /** The backup CronJob's name (the backup-age alert selects it). */
+  readonly cronJobName: string;
+}
+
+/** `restore`, resolved. */
+export interface RedisRestoreSettings {
+  /** The claim with the backup sets. */
+  readonly claimName: string;
+  /** The set to restore, or '' for the newest complete one. */
+  readonly setName: string;
 }
 
 /** Checks `props` (JavaScript and jsii callers can pass anything) and resolves the defaults. */
 export function resolveRedisSettings(owner: IConstruct, props: RedisClusterProps): RedisSettings {
   const problem = new Problem('RedisCluster', owner);
-  if (props.monitoring !== undefined) {
-    throw problem.error('monitoring', 'is not available for Redis in this release: there is no metrics exporter yet (redis_exporter comes in a later release); remove the prop');
-  }
   const masters = problem.integer('masters', props.masters ?? 3, 3, 1000);
   const replicasPerMaster = problem.integer('replicasPerMaster', props.replicasPerMaster ?? 1, 0, 10);
   const nodes = masters * (1 + replicasPerMaster);
@@ -86,13 +121,72 @@ export function resolveRedisSettings(owner: IConstruct, props: RedisClusterProps
       maxMemoryMebibytes: Math.floor(resources.memoryLimitMebibytes * checkMaxMemoryFraction(problem, props.maxMemoryFraction)),
       extraLines: checkConfig(problem, props.config),
     },
-    start: { headlessServiceName: identity.headlessServiceName, clusterDomain: identity.clusterDomain, auth },
+    start: { headlessServiceName: identity.headlessServiceName, clusterDomain: identity.clusterDomain, auth, resolveWaitSeconds: REDIS_RESOLVE_WAIT_SECONDS },
     bootstrap: {
       nodeHosts: Array.from({ length: nodes }, (_, i) => identity.podFqdn(i)),
       replicasPerMaster,
       waitSeconds: REDIS_BOOTSTRAP_WAIT_SECONDS,
     },
+    exporterImage: checkExporterImage(problem, props),
+    backup: checkBackup(problem, props, `${identity.name}-backup`),
+    restore: checkRestore(problem, props),
   };
+}
+
+function checkImageProp(problem: Problem, prop: string, image: unknown): string | undefined {
+  if (image !== undefined && (typeof image !== 'string' || image.length === 0)) {
+    throw problem.error(prop, `must be an image reference (a string such as 'registry.example.com/name:1.2.3'), got ${describe(image)}`);
+  }
+  return image;
+}
+
+function checkExporterImage(problem: Problem, props: RedisClusterProps): string | undefined {
+  const image = checkImageProp(problem, 'exporterImage', props.exporterImage);
+  if (props.monitoring === undefined) {
+    if (image !== undefined) throw problem.error('exporterImage', 'needs monitoring: the exporter runs only when metrics are scraped');
+    return undefined;
+  }
+  return image ?? DEFAULT_REDIS_EXPORTER_IMAGE;
+}
+
+function checkBackup(problem: Problem, props: RedisClusterProps, cronJobName: string): RedisBackupSettings | undefined {
+  const b = props.backup;
+  if (b === undefined) return undefined;
+  if (typeof b !== 'object' || b === null) throw problem.error('backup', `must be { target, schedule, keep, ... }, got ${describe(b)}`);
+  const target = problem.instanceOf('backup.target', b.target, BackupTarget, 'BackupTarget.volume({...}) or BackupTarget.s3({...})') ?? BackupTarget.volume();
+  target._validate(problem, 'backup.target');
+  const uploaderImage = checkImageProp(problem, 'backup.uploaderImage', b.uploaderImage);
+  if (uploaderImage !== undefined && !target.isS3) throw problem.error('backup.uploaderImage', 'applies to BackupTarget.s3(...) only: a volume target needs no uploader');
+  const maxAge = problem.instanceOf('backup.maxAge', b.maxAge, Duration, 'a Duration such as Duration.hours(48)') ?? Duration.hours(48);
+  if (!(maxAge.toSeconds() >= 3600)) throw problem.error('backup.maxAge', `must be at least 1 hour (the age of the last good backup set), got ${maxAge.toSeconds()} s`);
+  const timeout = problem.instanceOf('backup.timeout', b.timeout, Duration, 'a Duration such as Duration.hours(2)') ?? Duration.hours(2);
+  if (!(timeout.toSeconds() >= 60)) throw problem.error('backup.timeout', `must be at least 1 minute, got ${timeout.toSeconds()} s`);
+  return {
+    target,
+    schedule: problem.instanceOf('backup.schedule', b.schedule, Cron, 'a Cron such as Cron.daily()') ?? Cron.schedule({ minute: '0', hour: '3' }),
+    verifySchedule: problem.instanceOf('backup.verifySchedule', b.verifySchedule, Cron, 'a Cron such as Cron.daily()') ?? Cron.schedule({ minute: '0', hour: '5' }),
+    keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000),
+    maxAge,
+    timeout,
+    uploaderImage: uploaderImage ?? DEFAULT_AWS_CLI_IMAGE,
+    cronJobName,
+  };
+}
+
+function checkRestore(problem: Problem, props: RedisClusterProps): RedisRestoreSettings | undefined {
+  const r = props.restore;
+  if (r === undefined) return undefined;
+  if (typeof r !== 'object' || r === null) throw problem.error('restore', `must be { source, backupSet }, got ${describe(r)}`);
+  const source = problem.instanceOf('restore.source', r.source, BackupTarget, 'BackupTarget.volume({ existingClaim })');
+  if (!source || source.isS3 || !source._volume?.existingClaim) {
+    throw problem.error('restore.source', 'must be BackupTarget.volume({ existingClaim: ... }): the claim with the backup sets, in this namespace, that every node can mount (ReadOnlyMany or ReadWriteMany); copy a set from a bucket into such a claim first (see the README)');
+  }
+  source._validate(problem, 'restore.source');
+  const setName = r.backupSet;
+  if (setName !== undefined && (typeof setName !== 'string' || !BACKUP_SET_PATTERN.test(setName))) {
+    throw problem.error('restore.backupSet', `must name a backup set by its UTC start time, e.g. '20261201T030000Z', got ${describe(setName)}`);
+  }
+  return { claimName: source._volume.existingClaim, setName: setName ?? '' };
 }
 
 function checkAuth(problem: Problem, props: RedisClusterProps): { auth: boolean; existingSecret: string | undefined } {

@@ -13,6 +13,7 @@ import { StatefulSystem, StatefulSystemProps, systemUnitProps } from '../core/sy
 import {
   renderZkLiveScript, renderZkLogback, renderZkReadyScript, renderZkStartScript, renderZooCfg, ZooKeeperConfig,
 } from './config';
+import { zooKeeperAlerts } from './alerts';
 import { ZK_DIRS, ZK_PORTS, ZOOKEEPER_DEFAULT_IMAGE, ZOOKEEPER_USER, zooKeeperSettings, ZooKeeperSettings } from './settings';
 
 /**
@@ -99,8 +100,9 @@ export interface ZooKeeperEnsembleProps extends StatefulSystemProps {
  * - `terminationGracePeriod`: 60 seconds
  * - `disruptionBudget`: `Budgets.quorum(replicas)` (3 members -> 1 down, 5 -> 2)
  * - `monitoring`: when set, the built-in Prometheus provider serves port 7000
- *   (`metrics`) and a ServiceMonitor scrapes it (the official image has the
- *   provider's jars)
+ *   (`metrics`), a ServiceMonitor scrapes it (the official image has the
+ *   provider's jars) and a PrometheusRule alerts on the leader, the quorum
+ *   and the followers
  */
 export class ZooKeeperEnsemble extends StatefulSystem {
   /** The image members run unless `image` is set. */
@@ -160,6 +162,7 @@ export class ZooKeeperEnsemble extends StatefulSystem {
       volumes: zkVolumes(s),
       configFiles: zkFiles(this.zooCfg, s),
       containers: [zkContainer(s)],
+      alerts: s.metrics ? zooKeeperAlerts(identity, s.replicas) : undefined,
     });
     this.connectString = Array.from({ length: s.replicas }, (_, i) => `${this.workload.podFqdn(i)}:${this.clientPort}`).join(',');
 

@@ -38,9 +38,15 @@ describe('MetricsMonitor', () => {
       alerts: [{ name: 'DbDown', expr: 'up{job="m-db"} == 0', summary: 'a db pod is down', severity: 'critical', pendingFor: Duration.minutes(2) }],
     });
     const rule = only(synthValid(chart), 'PrometheusRule');
-    expect(rule.spec.groups[0].rules).toEqual([{
-      alert: 'DbDown', expr: 'up{job="m-db"} == 0', for: '120s', labels: { severity: 'critical' }, annotations: { summary: 'a db pod is down' },
-    }]);
+    expect(rule.spec.groups[0]).toEqual({
+      name: 'm-db.rules',
+      rules: [{
+        alert: 'DbDown', expr: 'up{job="m-db"} == 0', for: '120s', labels: { severity: 'critical' },
+        annotations: { summary: 'a db pod is down', runbook_url: `${MetricsMonitor.DEFAULT_RUNBOOK_BASE_URL}#dbdown` },
+      }],
+    });
+    // the StatefulSet and volume alerts every workload gets, in a group of their own
+    expect(rule.spec.groups[1].name).toBe('m-db.kubernetes.rules');
   });
 
   test('a workload without a metrics port is an error naming the ports it has', () => {

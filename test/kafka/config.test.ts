@@ -2,7 +2,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { deriveClusterId, isClusterId, KafkaConfig, KafkaStartOptions, renderKafkaStartScript, renderServerProperties } from '../../src/kafka/config';
+import {
+  deriveClusterId, isClusterId, KafkaConfig, KafkaStartOptions, renderKafkaLogging, renderKafkaStartScript, renderServerProperties,
+} from '../../src/kafka/config';
 
 const PORTS = { client: 9092, internal: 9091, controller: 9093 };
 const KRAFT: KafkaConfig = {
@@ -25,7 +27,7 @@ function props(text: string): { [key: string]: string } {
 }
 
 /** Runs the start script with fake Kafka tools; returns exit status, output and the pod's rendered properties. */
-function runStart(o: Partial<KafkaStartOptions>, hostname: string, formatted = false) {
+function runStart(o: Partial<KafkaStartOptions>, hostname: string, formatted: boolean | string = false, caughtUp = false) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kafka-start-'));
   try {
     const home = path.join(dir, 'kafka');
@@ -34,18 +36,23 @@ function runStart(o: Partial<KafkaStartOptions>, hostname: string, formatted = f
     fs.writeFileSync(path.join(home, 'bin', 'kafka-server-start.sh'), '#!/bin/bash\necho "kafka-server-start.sh $*"\n', { mode: 0o755 });
     const logDir = path.join(dir, 'data', 'logs');
     fs.mkdirSync(logDir, { recursive: true });
-    if (formatted) fs.writeFileSync(path.join(logDir, 'meta.properties'), 'version=1\n');
+    // meta.properties as kafka-storage.sh format writes it, with `formatted` as cluster.id when it is a string
+    const clusterIdLine = typeof formatted === 'string' ? `cluster.id=${formatted}\n` : '';
+    if (formatted !== false) fs.writeFileSync(path.join(logDir, 'meta.properties'), `#\n#Mon Dec 01 06:00:00 UTC 2025\nnode.id=0\ndirectory.id=Xo4Yc3Q0QjGq1oH0W5bFmA\nversion=1\n${clusterIdLine}`);
+    const marker = path.join(dir, 'run-caught-up');
+    if (caughtUp) fs.writeFileSync(marker, '');
     fs.writeFileSync(path.join(dir, 'base.properties'), 'log.dirs=x\n');
     const options: KafkaStartOptions = {
       mode: 'kraft', ports: PORTS, baseConfig: path.join(dir, 'base.properties'), runtimeConfig: path.join(dir, 'run', 'server.properties'),
-      logDir, headlessServiceName: 'k-headless', clusterDomain: 'cluster.local', replicas: 4, controllers: 3, clusterId: 'GJHPMqWz0VX9BDyUZ_jmlg', ...o,
+      logDir, headlessServiceName: 'k-headless', clusterDomain: 'cluster.local', replicas: 4, controllers: 3, clusterId: 'GJHPMqWz0VX9BDyUZ_jmlg',
+      caughtUpMarker: marker, ...o,
     };
     fs.writeFileSync(path.join(dir, 'start.sh'), renderKafkaStartScript(options));
     const r = spawnSync('bash', [path.join(dir, 'start.sh')], {
       encoding: 'utf-8', env: { PATH: process.env.PATH, HOSTNAME: hostname, POD_NAMESPACE: 'ns', KAFKA_HOME: home },
     });
     const rendered = fs.existsSync(options.runtimeConfig) ? fs.readFileSync(options.runtimeConfig, 'utf-8') : '';
-    return { status: r.status, out: r.stdout + r.stderr, rendered, config: options.runtimeConfig };
+    return { status: r.status, out: r.stdout + r.stderr, rendered, config: options.runtimeConfig, markerExists: fs.existsSync(marker) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -165,6 +172,43 @@ describe('start script', () => {
     }
   });
 
+  test('starts on a volume formatted for this cluster', () => {
+    // GIVEN meta.properties carrying the rendered cluster id WHEN the pod starts THEN Kafka runs, nothing is formatted
+    const r = runStart({}, 'k-0', 'GJHPMqWz0VX9BDyUZ_jmlg');
+    expect(r.status).toBe(0);
+    expect(r.out).not.toContain('kafka-storage.sh');
+    expect(r.out).toContain('kafka-server-start.sh');
+  });
+
+  test('refuses a volume formatted for another cluster id, naming both ids and the fix', () => {
+    // GIVEN meta.properties of another cluster id (a renamed or moved cluster, or another cluster's volume)
+    for (const role of [{}, { role: 'controller', replicas: 3, nodeIdOffset: 1000 }]) {
+      // WHEN a broker or a dedicated controller starts on it
+      const r = runStart(role, 'k-0', 'MkU3OEVBNTcwNTJENDM2Qk');
+      // THEN it stops before Kafka runs, saying what to set
+      expect(r.status).toBe(1);
+      expect(r.out).toContain("belongs to Kafka cluster 'MkU3OEVBNTcwNTJENDM2Qk', but this");
+      expect(r.out).toContain("is configured for cluster 'GJHPMqWz0VX9BDyUZ_jmlg'");
+      expect(r.out).toContain("set clusterId: 'MkU3OEVBNTcwNTJENDM2Qk' on the KafkaCluster");
+      expect(r.out).not.toContain('kafka-server-start.sh');
+      expect(r.out).not.toContain('kafka-storage.sh');
+    }
+  });
+
+  test('a ZooKeeper-mode broker does not compare cluster ids (ZooKeeper assigns its own)', () => {
+    const r = runStart({ mode: 'zookeeper', controllers: 0, clusterId: undefined }, 'k-0', 'MkU3OEVBNTcwNTJENDM2Qk');
+    expect(r.status).toBe(0);
+    expect(r.out).toContain('kafka-server-start.sh');
+  });
+
+  test('every broker start removes the probe\'s caught-up marker, so readiness checks the ISRs again', () => {
+    // GIVEN a marker left by the previous container of this pod (the run volume outlives it)
+    // WHEN the broker starts again THEN the marker is gone
+    expect(runStart({}, 'k-1', 'GJHPMqWz0VX9BDyUZ_jmlg', true).markerExists).toBe(false);
+    // and a script without a marker (a dedicated controller's) leaves the file alone
+    expect(runStart({ caughtUpMarker: undefined }, 'k-1', 'GJHPMqWz0VX9BDyUZ_jmlg', true).markerExists).toBe(true);
+  });
+
   test('refuses a hostname without an ordinal or outside the cluster', () => {
     expect(runStart({}, 'kafka').status).not.toBe(0);
     expect(runStart({}, 'k-4').out).toContain('cannot derive a broker ordinal below 4');
@@ -172,17 +216,54 @@ describe('start script', () => {
 });
 
 describe('cluster id', () => {
-  test('is derived deterministically, differs per seed and is a valid Kafka id', () => {
-    const a = deriveClusterId('streaming/kafka');
-    expect(deriveClusterId('streaming/kafka')).toBe(a);
-    expect(deriveClusterId('other/kafka')).not.toBe(a);
+  const seed = { namespace: 'streaming', name: 'streaming-kafka', path: 'streaming/kafka' };
+
+  test('is derived deterministically and is a valid Kafka id', () => {
+    const a = deriveClusterId(seed);
+    expect(deriveClusterId({ ...seed })).toBe(a);
     expect(isClusterId(a)).toBe(true);
-    for (let i = 0; i < 200; i++) expect(deriveClusterId(`seed-${i}`).startsWith('-')).toBe(false);
+    for (let i = 0; i < 200; i++) expect(deriveClusterId({ ...seed, path: `seed-${i}` }).startsWith('-')).toBe(false);
+  });
+
+  test('differs per namespace, StatefulSet name and construct path', () => {
+    const ids = [
+      seed,
+      { ...seed, namespace: 'staging' },
+      { ...seed, name: 'streaming-events' },
+      { ...seed, path: 'streaming/events' },
+    ].map(deriveClusterId);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   test('validation accepts 16-byte URL-safe base64 only', () => {
     expect(isClusterId('MkU3OEVBNTcwNTJENDM2Qk')).toBe(true);
     expect(isClusterId('too-short')).toBe(false);
     expect(isClusterId('MkU3OEVBNTcwNTJENDM2Q+')).toBe(false);
+  });
+});
+
+describe('logging', () => {
+  test('Kafka 4.x: log4j2 YAML with a console appender on stdout only, selected by -Dlog4j2.configurationFile', () => {
+    const l = renderKafkaLogging(4, '/etc/kafka/cdk8s');
+    expect(l.path).toBe('/etc/kafka/cdk8s/log4j2.yaml');
+    expect(l.log4jOpts).toBe(`-Dlog4j2.configurationFile=${l.path}`);
+    expect(l.content).toContain('    Console:\n      name: STDOUT\n      target: SYSTEM_OUT\n');
+    expect(l.content).toContain('    Root:\n      level: INFO\n      AppenderRef:\n        - ref: STDOUT\n');
+    // no file appenders of any kind
+    expect(l.content).not.toMatch(/File|fileName|filePattern/);
+    expect(l.content.match(/- ref: /g)).toHaveLength(1);
+  });
+
+  test('Kafka 3.x: log4j 1.x (reload4j) properties with a ConsoleAppender on System.out only, selected by -Dlog4j.configuration', () => {
+    const l = renderKafkaLogging(3, '/etc/kafka/cdk8s');
+    expect(l.path).toBe('/etc/kafka/cdk8s/log4j.properties');
+    expect(l.log4jOpts).toBe(`-Dlog4j.configuration=file:${l.path}`);
+    const p = props(l.content);
+    expect(p['log4j.rootLogger']).toBe('INFO, stdout');
+    expect(p['log4j.appender.stdout']).toBe('org.apache.log4j.ConsoleAppender');
+    expect(p['log4j.appender.stdout.Target']).toBe('System.out');
+    const appenders = Object.keys(p).filter((k) => /^log4j\.appender\.[^.]+$/.test(k));
+    expect(appenders).toEqual(['log4j.appender.stdout']);
+    expect(Object.entries(p).filter(([k, v]) => k.startsWith('log4j.logger.') && v.includes(','))).toEqual([]);
   });
 });

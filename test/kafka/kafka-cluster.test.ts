@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-27';
 import {
   ImagePullPolicy, KafkaCluster, KafkaClusterProps, KafkaControllerMode, KafkaMode, Resources, Storage, UpdateStrategy, ZooKeeperEnsemble,
 } from '../../src';
+import { KAFKA_PROBE_ANSWER_SECONDS, KAFKA_PROBE_DESCRIBE_SECONDS } from '../../src/kafka/config';
 import { KAFKA_DEFAULT_IMAGE, KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE } from '../../src/kafka/settings';
 import { objectsOf, only, synthValid } from '../support/manifest';
 import { describeAppWiring } from '../zookeeper/app-wiring';
@@ -47,10 +48,23 @@ describe('KafkaCluster', () => {
     const k = new KafkaCluster(c, 'kafka');
     const f = files(synthValid(c));
     expect(f['server.properties']).toContain('controller.quorum.voters=0@streaming-kafka-0.streaming-kafka-headless.streaming.svc.cluster.local:9093,1@');
-    expect(f['kafka-start.sh']).toContain(`--cluster-id "${k.clusterId}"`);
+    expect(f['kafka-start.sh']).toContain(`cluster_id="${k.clusterId}"\n`);
     expect(new KafkaCluster(chart(), 'kafka').clusterId).toBe(k.clusterId);
     expect(new KafkaCluster(chart(), 'other').clusterId).not.toBe(k.clusterId);
     expect(new KafkaCluster(chart(), 'given', { clusterId: 'MkU3OEVBNTcwNTJENDM2Qk' }).clusterId).toBe('MkU3OEVBNTcwNTJENDM2Qk');
+  });
+
+  test('the derived cluster id differs per namespace and StatefulSet name, not only per construct path', () => {
+    // GIVEN the same code synthesized for staging and production, and under another name
+    const inNamespace = (namespace: string | undefined, props: KafkaClusterProps = {}) =>
+      new KafkaCluster(new Chart(Testing.app(), 'streaming', { namespace }), 'kafka', props).clusterId;
+    const production = inNamespace('production');
+    // THEN each gets its own id, and the same inputs the same id on every synth
+    expect(inNamespace('staging')).not.toBe(production);
+    expect(inNamespace('production', { name: 'events' })).not.toBe(production);
+    expect(inNamespace('production')).toBe(production);
+    // a chart without a namespace deploys to 'default' (as the pod FQDNs assume)
+    expect(inNamespace(undefined)).toBe(inNamespace('default'));
   });
 
   test('the container runs the start script with an explicit command, the namespace and the heap', () => {
@@ -80,12 +94,91 @@ describe('KafkaCluster', () => {
     expect(only(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
     expect(pod.affinity.podAntiAffinity).toBeDefined();
     const kafka = pod.containers[0];
-    expect(kafka.readinessProbe.tcpSocket.port).toBe('client');
-    expect(kafka.livenessProbe.tcpSocket.port).toBe('internal');
+    const probe = (mode: string) => ({ command: ['bash', '/etc/kafka/cdk8s/kafka-probe.sh', mode] });
+    expect(kafka.startupProbe).toMatchObject({ exec: probe('live'), periodSeconds: 10, failureThreshold: 90 });
+    expect(kafka.readinessProbe).toMatchObject({ exec: probe('ready') });
+    expect(kafka.livenessProbe).toMatchObject({ exec: probe('live') });
     expect(kafka.livenessProbe.failureThreshold * kafka.livenessProbe.periodSeconds).toBeGreaterThan(kafka.readinessProbe.failureThreshold * kafka.readinessProbe.periodSeconds);
     const props = files(objects)['server.properties'];
     expect(props).toContain('unclean.leader.election.enable=false\n');
     expect(props).toContain('log.retention.hours=168\nlog.segment.bytes=1073741824\nlog.retention.check.interval.ms=300000\n');
+  });
+
+  test('probes speak Kafka to the client listener; readiness also waits, once per start, for the broker to rejoin the ISRs', () => {
+    // GIVEN
+    const c = chart();
+    new KafkaCluster(c, 'kafka');
+    // WHEN
+    const objects = synthValid(c);
+    // THEN the probe script targets the client listener and keeps its marker where the start script removes it
+    const f = files(objects);
+    const kafka = only(objects, 'StatefulSet').spec.template.spec.containers[0];
+    expect(f['kafka-probe.sh']).toContain(`port=${kafka.ports.find((p: any) => p.name === 'client').containerPort}\n`);
+    const marker = /local marker="([^"]+)"/.exec(f['kafka-probe.sh'])![1];
+    expect(f['kafka-start.sh']).toContain(`rm -f "${marker}"\n`);
+    // on a writable volume of the pod that outlives the container, so 'once' means once per container start
+    const runMount = kafka.volumeMounts.find((m: any) => marker.startsWith(`${m.mountPath}/`));
+    expect(runMount.readOnly ?? false).toBe(false);
+    expect(only(objects, 'StatefulSet').spec.template.spec.volumes.find((v: any) => v.name === runMount.name).emptyDir).toBeDefined();
+    // every probe outlasts the script's own deadlines: the round-trip's, and in readiness the JVM tool's
+    expect(kafka.startupProbe.timeoutSeconds).toBeGreaterThan(KAFKA_PROBE_ANSWER_SECONDS);
+    expect(kafka.livenessProbe.timeoutSeconds).toBeGreaterThan(KAFKA_PROBE_ANSWER_SECONDS);
+    expect(kafka.readinessProbe.timeoutSeconds).toBeGreaterThan(KAFKA_PROBE_ANSWER_SECONDS + KAFKA_PROBE_DESCRIBE_SECONDS);
+    expect(f['kafka-probe.sh']).toContain(`timeout ${KAFKA_PROBE_DESCRIBE_SECONDS} kafka-topics.sh`);
+  });
+
+  test('startupTimeout sets the brokers\' startup budget in 10 s probes, not the dedicated controllers\'', () => {
+    const c = chart();
+    new KafkaCluster(c, 'kafka', { startupTimeout: Duration.minutes(30), controllerMode: KafkaControllerMode.DEDICATED });
+    new KafkaCluster(c, 'odd', { startupTimeout: Duration.seconds(95) });
+    const objects = synthValid(c);
+    expect(only(objects, 'StatefulSet', 'streaming-kafka').spec.template.spec.containers[0].startupProbe).toMatchObject({ periodSeconds: 10, failureThreshold: 180 });
+    expect(only(objects, 'StatefulSet', 'streaming-kafka-controller').spec.template.spec.containers[0].startupProbe.failureThreshold).toBe(30);
+    // rounded up: never less time than asked for
+    expect(only(objects, 'StatefulSet', 'streaming-odd').spec.template.spec.containers[0].startupProbe.failureThreshold).toBe(10);
+  });
+
+  test('combined KRaft brokers start in parallel: readiness needs a quorum, i.e. a majority of the voting brokers running', () => {
+    const c = chart();
+    new KafkaCluster(c, 'combined');
+    new KafkaCluster(c, 'dedicated', { controllerMode: KafkaControllerMode.DEDICATED });
+    new KafkaCluster(c, 'onzk', { zookeeper: new ZooKeeperEnsemble(c, 'zk') });
+    const objects = synthValid(c);
+    const policy = (name: string) => only(objects, 'StatefulSet', name).spec.podManagementPolicy;
+    expect(policy('streaming-combined')).toBe('Parallel');
+    // brokers of dedicated controllers or of ZooKeeper serve on their own: one at a time
+    expect(policy('streaming-dedicated')).toBe('OrderedReady');
+    expect(policy('streaming-onzk')).toBe('OrderedReady');
+  });
+
+  test('logs go to stdout only: a console logging config for the image\'s Kafka line, no GC log files, a small log volume', () => {
+    const c = chart();
+    const zk = new ZooKeeperEnsemble(c, 'zk');
+    new KafkaCluster(c, 'k4');
+    new KafkaCluster(c, 'k3', { image: 'apache/kafka:3.9.1' });
+    new KafkaCluster(c, 'zk3', { zookeeper: zk });
+    new KafkaCluster(c, 'own', { image: 'registry.example.com/kafka:prod' });
+    new KafkaCluster(c, 'ownzk', { zookeeper: zk, image: 'registry.example.com/kafka:prod', zookeeperChroot: '/own' });
+    const objects = synthValid(c);
+    const pod = (name: string) => only(objects, 'StatefulSet', `streaming-${name}`).spec.template.spec;
+    const env = (name: string) => Object.fromEntries(pod(name).containers[0].env.map((e: any) => [e.name, e.value]));
+    const LOG4J2 = '-Dlog4j2.configurationFile=/etc/kafka/cdk8s/log4j2.yaml';
+    const LOG4J1 = '-Dlog4j.configuration=file:/etc/kafka/cdk8s/log4j.properties';
+    // Kafka 4.x logs through log4j2, 3.x through log4j 1.x; a tag without a version gets the mode's default line
+    expect(['k4', 'k3', 'zk3', 'own', 'ownzk'].map((n) => env(n).KAFKA_LOG4J_OPTS)).toEqual([LOG4J2, LOG4J1, LOG4J1, LOG4J2, LOG4J1]);
+    for (const [name, file] of [['k4', 'log4j2.yaml'], ['k3', 'log4j.properties']]) {
+      const cm = files(objects, `streaming-${name}-config`);
+      expect(cm[file]).toContain('# Rendered by cdk8s-stateful (KafkaCluster): log to stdout only');
+      expect(Object.keys(cm).filter((k) => k.startsWith('log4j'))).toEqual([file]);
+      const configVolumes = pod(name).volumes.filter((v: any) => v.configMap?.name === `streaming-${name}-config`);
+      expect(configVolumes.flatMap((v: any) => v.configMap.items.map((i: any) => i.key))).toContain(file);
+    }
+    // without -loggc kafka-run-class.sh writes no GC log files
+    expect(env('k4').EXTRA_ARGS).toBe('-name kafkaServer');
+    // LOG_DIR only has to exist
+    const logDir = env('k4').LOG_DIR;
+    const logMount = pod('k4').containers[0].volumeMounts.find((m: any) => m.mountPath === logDir);
+    expect(pod('k4').volumes.find((v: any) => v.name === logMount.name).emptyDir.sizeLimit).toBe('16Mi');
   });
 
   test('small clusters scale the defaults down: one broker has RF 1, one controller', () => {
@@ -273,7 +366,7 @@ describe('KafkaCluster', () => {
       expect(files(objects)['server.properties']).toContain(voters);
       expect(files(objects, 'streaming-kafka-controller-config')['server.properties']).toBe(k.serverProperties);
       // the same cluster id formats both
-      expect(files(objects, 'streaming-kafka-controller-config')['kafka-start.sh']).toContain(`--cluster-id "${k.clusterId}"`);
+      expect(files(objects, 'streaming-kafka-controller-config')['kafka-start.sh']).toContain(`cluster_id="${k.clusterId}"\n`);
     });
 
     test('the quorum size is independent of the broker count', () => {
@@ -327,9 +420,16 @@ describe('KafkaCluster', () => {
       expect(kafka.resources.limits.memory).toBe('1024Mi');
       expect(kafka.env).toContainEqual({ name: 'KAFKA_HEAP_OPTS', value: '-Xms512m -Xmx512m' });
       expect(kafka.ports).toEqual([{ name: 'controller', containerPort: 9093, protocol: 'TCP' }]);
-      expect(kafka.readinessProbe.tcpSocket.port).toBe('controller');
-      expect(kafka.livenessProbe.tcpSocket.port).toBe('controller');
+      const probe = (mode: string) => ({ command: ['bash', '/etc/kafka/cdk8s/kafka-probe.sh', mode] });
+      expect(kafka.startupProbe).toMatchObject({ exec: probe('live'), failureThreshold: 30 });
+      expect(kafka.readinessProbe).toMatchObject({ exec: probe('ready'), timeoutSeconds: kafka.livenessProbe.timeoutSeconds });
+      expect(kafka.livenessProbe).toMatchObject({ exec: probe('live') });
       expect(kafka.livenessProbe.failureThreshold * kafka.livenessProbe.periodSeconds).toBeGreaterThan(kafka.readinessProbe.failureThreshold * kafka.readinessProbe.periodSeconds);
+      // the round-trip goes to the controller listener; there are no partitions to wait for
+      const script = files(objects, 'streaming-kafka-controller-config')['kafka-probe.sh'];
+      expect(script).toContain('port=9093\n');
+      expect(script).not.toContain('kafka-topics.sh');
+      expect(files(objects, 'streaming-kafka-controller-config')['kafka-start.sh']).not.toContain('caught-up');
       expect(only(objects, 'Service', 'streaming-kafka-controller-headless').spec).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
     });
 
@@ -410,6 +510,9 @@ describe('KafkaCluster', () => {
       ['a chroot without ZooKeeper', { zookeeperChroot: '/kafka' }, "zookeeperChroot applies only with 'zookeeper'"],
       ['ZooKeeper affinity without ZooKeeper', { preferZooKeeperNodes: true }, "preferZooKeeperNodes needs 'zookeeper'"],
       ['a latest image', { image: 'apache/kafka:latest' }, "container 'kafka' image 'apache/kafka:latest' uses 'latest'"],
+      ['a startup timeout under a minute', { startupTimeout: Duration.seconds(30) }, "KafkaCluster 'streaming/kafka': startupTimeout (in seconds) must be an integer >= 60, got 30"],
+      ['a startup timeout of fractional seconds', { startupTimeout: Duration.millis(90500) }, 'startupTimeout (in seconds) must be an integer >= 60, got 90.5'],
+      ['a startup timeout in seconds', { startupTimeout: 900 as any }, "KafkaCluster 'streaming/kafka': startupTimeout must be a Duration such as Duration.minutes(15), got 900"],
       ['an even dedicated controller quorum', { controllerMode: KafkaControllerMode.DEDICATED, controllers: 4 },
         "KafkaCluster 'streaming/kafka': controllers must be odd for a controller quorum, got 4"],
       ['no dedicated controllers', { controllerMode: KafkaControllerMode.DEDICATED, controllers: 0 }, 'controllers must be an integer >= 1, got 0'],

@@ -2,8 +2,8 @@ import {
   renderIdentityScript, renderMemberFiles, renderMyCnf, renderProbeScript, renderStartScript,
 } from '../../src/mysql/config';
 
-const MARIADB = { server: 'mariadbd', client: 'mariadb', admin: 'mariadb-admin' };
-const MYSQL = { server: 'mysqld', client: 'mysql', admin: 'mysqladmin' };
+const MARIADB = { server: 'mariadbd', client: 'mariadb', admin: 'mariadb-admin', dump: 'mariadb-dump' };
+const MYSQL = { server: 'mysqld', client: 'mysql', admin: 'mysqladmin', dump: 'mysqldump' };
 
 describe('mysql renderers', () => {
   test('my.cnf sizes the buffer pool, turns on the binary log and GTIDs, and includes the member file', () => {

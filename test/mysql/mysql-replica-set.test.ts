@@ -279,11 +279,6 @@ describe('MySqlReplicaSet', () => {
     });
   });
 
-  test('monitoring is refused: MySQL has no exporter yet', () => {
-    expect(() => new MySqlReplicaSet(chart(), 'orders', { monitoring: {} }))
-      .toThrow("MySqlReplicaSet 'test/orders': monitoring is not available for MySQL in this release: ");
-  });
-
   test('a name too long for the generated Secret\'s Job names the MySQL name, not an internal prop', () => {
     const name = 'a'.repeat(43);
     expect(() => new MySqlReplicaSet(chart(), 'orders', { name }))

@@ -27,6 +27,20 @@
 // - mysqladmin ping exits 0 when the server answers, even with access denied;
 //   mysqladmin shutdown waits until the server has stopped:
 //   https://dev.mysql.com/doc/refman/8.4/en/mysqladmin.html
+// - mysqldump (https://dev.mysql.com/doc/refman/8.4/en/mysqldump.html): the
+//   option file must come first (--defaults-extra-file, "Option-File
+//   Options"); the stand-in accepts only options of that page
+//   (--single-transaction, --routines, --events, --triggers, --hex-blob,
+//   --no-tablespaces, --databases, -h, --source-data=1|2 ("Replication
+//   Options"; the deprecated alias --master-data is refused),
+//   --set-gtid-purged=OFF|ON|AUTO|COMMENTED) and writes a dump shaped like
+//   the real one: a header naming the host, SET @@SESSION.SQL_LOG_BIN= 0 and
+//   SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '<gtid set>' with
+//   --set-gtid-purged=ON, the source position as a commented CHANGE
+//   REPLICATION SOURCE TO with --source-data=2, a CREATE DATABASE /*!32312
+//   IF NOT EXISTS*/ per database and a closing "-- Dump completed on" line.
+//   Remote members (-h) are scripted per host; the backup user logs in with
+//   the state's backupPassword.
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -44,6 +58,14 @@ export interface ServerState {
   cloning?: boolean;
   /** `read_only` of the running server. */
   readOnly: number;
+  /** Members reached over TCP (`-h host`): whether each answers, and its application schemas. */
+  remote?: { [host: string]: { up: boolean; schemas: string[] } };
+  /** The backup user's password on the remote members. */
+  backupPassword?: string;
+  /** Make mysqldump fail after writing part of the dump. */
+  dumpFails?: boolean;
+  /** Statements of a loaded dump, in order. */
+  loaded?: string[];
   /** Replication, once CHANGE REPLICATION SOURCE TO ran; START REPLICA sets both threads to Yes. */
   replica?: {
     io: string;
@@ -95,15 +117,39 @@ const argv = process.argv.slice(2);
 const opts = clientOptions(argv);
 const eIndex = argv.indexOf('-e');
 const sql = eIndex >= 0 ? argv[eIndex + 1] : fs.readFileSync(0, 'utf-8');
-const statements = sql.split(/;\s*(?:\n|$)/).map((x) => x.replace(/\s+/g, ' ').trim()).filter(Boolean);
+// comment lines (a dump's header and positions) are not statements
+const statements = sql.split('\n').filter((l) => !l.startsWith('--')).join('\n')
+  .split(/;\s*(?:\n|$)/).map((x) => x.replace(/\s+/g, ' ').trim()).filter(Boolean);
 const entry = { tool: 'mysql', argv, ...(eIndex >= 0 ? {} : { stdin: sql }), statements };
 const fail = (message) => { record({ ...entry, exit: 1 }); process.stderr.write(message + '\n'); process.exit(1); };
+const hIndex = argv.indexOf('-h');
+if (hIndex >= 0) {
+  // a remote member, as the backup user
+  const host = argv[hIndex + 1];
+  const st0 = readState();
+  const member = (st0.remote || {})[host];
+  if (!member || !member.up) fail("ERROR 2003 (HY000): Can't connect to MySQL server on '" + host + ":3306' (111)");
+  if (opts.user !== 'backup' || opts.password !== st0.backupPassword) fail("ERROR 1045 (28000): Access denied for user '" + opts.user + "'@'10.0.0.9' (using password: YES)");
+  let out = '';
+  for (const st of statements) {
+    if (st === 'SELECT 1') out += '1\n';
+    else if (/^SELECT schema_name FROM information_schema\.schemata WHERE schema_name NOT IN \('mysql', 'information_schema', 'performance_schema', 'sys'\) ORDER BY schema_name$/.test(st)) out += member.schemas.map((x) => x + '\n').join('');
+    else fail("ERROR 1064 (42000): You have an error in your SQL syntax near '" + st.slice(0, 40) + "'");
+  }
+  record({ ...entry, exit: 0 });
+  process.stdout.write(out);
+  process.exit(0);
+}
 if (!fs.existsSync(serverFile(opts.socket || ''))) fail("ERROR 2002 (HY000): Can't connect to local MySQL server through socket '" + opts.socket + "' (2)");
 let state = readState();
 if ((opts.password || '') !== state.rootPassword) fail("ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: " + (opts.password ? 'YES' : 'NO') + ')');
 let out = '';
 for (const st of statements) {
   let m;
+  if (/^(SET @@SESSION\.SQL_LOG_BIN= 0|SET @@GLOBAL\.GTID_PURGED=\/\*!80000 '\+'\*\/ '[^']+'|CREATE DATABASE \/\*!32312 IF NOT EXISTS\*\/ \x60\w+\x60|USE \x60\w+\x60)$/.test(st)) {
+    state.loaded = [...(state.loaded || []), st];
+    continue;
+  }
   if ((m = /^ALTER USER 'root'@'localhost' IDENTIFIED BY '(.*)'$/.exec(st))) state.rootPassword = m[1];
   else if (/^(CREATE USER IF NOT EXISTS |GRANT |CREATE DATABASE IF NOT EXISTS |SET GLOBAL clone_valid_donor_list=')/.test(st)) { /* accepted */ }
   else if (/^CLONE INSTANCE FROM '[^']+'@'[^']+':\d+ IDENTIFIED BY '.*'$/.test(st)) {
@@ -225,6 +271,44 @@ process.on('SIGTERM', stop);
 setInterval(() => { if (fs.existsSync(serverFile(socket) + '.stop')) stop(); }, 20);
 `;
 
+const MYSQLDUMP = String.raw`
+${COMMON}
+const argv = process.argv.slice(2);
+const entry = { tool: 'mysqldump', argv };
+const fail = (message) => { record({ ...entry, exit: 2 }); process.stderr.write(message + '\n'); process.exit(2); };
+if (!argv[0] || !argv[0].startsWith('--defaults-extra-file=')) fail('mysqldump: [ERROR] --defaults-extra-file must be given as the first argument.');
+const opts = clientOptions(argv);
+const FLAGS = ['--single-transaction', '--routines', '--events', '--triggers', '--hex-blob', '--no-tablespaces', '--databases'];
+let host = '';
+const databases = [];
+const options = {};
+for (let i = 1; i < argv.length; i++) {
+  const a = argv[i];
+  let m;
+  if (a === '-h') host = argv[++i];
+  else if (FLAGS.includes(a)) options[a] = true;
+  else if ((m = /^--source-data=([12])$/.exec(a))) options['--source-data'] = m[1];
+  else if ((m = /^--set-gtid-purged=(OFF|ON|AUTO|COMMENTED)$/.exec(a))) options['--set-gtid-purged'] = m[1];
+  else if (a.startsWith('-')) fail('mysqldump: [ERROR] unknown option ' + JSON.stringify(a) + '.');
+  else databases.push(a);
+}
+const state = readState();
+const member = (state.remote || {})[host];
+if (!member || !member.up) fail("mysqldump: Got error: 2003: Can't connect to MySQL server on '" + host + ":3306' (111) when trying to connect");
+if (opts.user !== 'backup' || opts.password !== state.backupPassword) fail("mysqldump: Got error: 1045: Access denied for user '" + opts.user + "'@'10.0.0.9' (using password: YES) when trying to connect");
+if (!options['--databases'] || databases.length === 0) fail('mysqldump: stand-in: expected --databases and their names');
+const q = (name) => String.fromCharCode(96) + name + String.fromCharCode(96);
+const gtid = '3e11fa47-71ca-11e1-9e33-c80aa9429562:1-42';
+let out = '-- MySQL dump 10.13  Distrib 8.4.8, for Linux (x86_64)\n--\n-- Host: ' + host + '    Database: ' + databases[0] + '\n-- ------------------------------------------------------\n-- Server version\t8.4.8\n';
+if (options['--set-gtid-purged'] === 'ON') out += "SET @@SESSION.SQL_LOG_BIN= 0;\n\n--\n-- GTID state at the beginning of the backup \n--\n\nSET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '" + gtid + "';\n";
+if (options['--source-data'] === '2') out += "\n--\n-- Position to start replication or point-in-time recovery from\n--\n\n-- CHANGE REPLICATION SOURCE TO SOURCE_LOG_FILE='binlog.000003', SOURCE_LOG_POS=157;\n";
+for (const d of databases) out += '\n--\n-- Current Database: ' + q(d) + '\n--\n\nCREATE DATABASE /*!32312 IF NOT EXISTS*/ ' + q(d) + ';\n\nUSE ' + q(d) + ';\n';
+if (state.dumpFails) { process.stdout.write(out); fail('mysqldump: Error 2013: Lost connection to server during query when dumping table orders at row: 1200'); }
+out += '-- Dump completed on 2026-12-01  2:30:07\n';
+record({ ...entry, options, host, databases, exit: 0 });
+process.stdout.write(out);
+`;
+
 /** Absolute paths of the image that the tests move under a temporary root. */
 const IMAGE_PATHS = /(\/var\/lib\/mysql|\/var\/run\/mysqld|\/var\/run\/secrets\/mysql|\/opt\/cdk8s\/mysql)/g;
 
@@ -244,10 +328,11 @@ export class MySqlMember {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mysql-standins-'));
     this.root = path.join(this.dir, 'root');
     this.bin = path.join(this.dir, 'bin');
-    for (const d of ['bin', 'servers', 'root/var/lib/mysql', 'root/var/run/mysqld', 'root/var/run/secrets/mysql', 'root/opt/cdk8s/mysql', 'root/opt/cdk8s/mysql-instance']) {
+    for (const d of ['bin', 'servers', 'root/var/lib/mysql', 'root/var/run/mysqld', 'root/var/run/secrets/mysql', 'root/opt/cdk8s/mysql', 'root/opt/cdk8s/mysql-instance',
+      'root/var/run/mysqld-exporter', 'root/var/run/secrets/mysql-exporter', 'root/backup', 'root/tmp']) {
       fs.mkdirSync(path.join(this.dir, d), { recursive: true });
     }
-    for (const [name, body] of [['mysql', MYSQL], ['mysqladmin', MYSQLADMIN], ['mysqld', MYSQLD]]) {
+    for (const [name, body] of [['mysql', MYSQL], ['mysqladmin', MYSQLADMIN], ['mysqld', MYSQLD], ['mysqldump', MYSQLDUMP]]) {
       fs.writeFileSync(path.join(this.bin, name), `#!${process.execPath}\n${body}`, { mode: 0o755 });
     }
     // the scripts' polling loops, at a test's pace

@@ -137,6 +137,9 @@ describe('PostgresReplicaSet', () => {
     const exporter = pod(objects).containers.find((c: Json) => c.name === 'exporter');
     expect(exporter.image).toBe('quay.io/prometheuscommunity/postgres-exporter:v0.17.1');
     expect(exporter.ports).toEqual([{ name: 'metrics', containerPort: 9187, protocol: 'TCP' }]);
+    // a broken exporter restarts itself; it never makes the database unready
+    expect(exporter.readinessProbe).toBeUndefined();
+    expect(exporter.livenessProbe).toMatchObject({ httpGet: { path: '/metrics', port: 'metrics' }, failureThreshold: 3 });
     expect(exporter.env).toEqual(expect.arrayContaining([
       { name: 'DATA_SOURCE_USER', value: 'monitor' },
       { name: 'DATA_SOURCE_PASS', valueFrom: { secretKeyRef: { name: db.credentials.secretName, key: 'monitor-password' } } },
@@ -146,10 +149,10 @@ describe('PostgresReplicaSet', () => {
     expect(only(objects, 'ServiceMonitor').metadata.labels.release).toBe('prom');
     const rules = only(objects, 'PrometheusRule').spec.groups[0].rules;
     expect(rules.map((r: Json) => r.alert)).toEqual(['PostgresInstanceDown', 'PostgresReplicationLagHigh', 'PostgresSlotWalRetained', 'PostgresConnectionsNearMax']);
-    // every rule is scoped to this set's pods
-    for (const r of rules) expect(r.expr).toContain('namespace="shop",pod=~"test-orders-[0-9]+"');
-    // the slot alert fires at 80% of max_slot_wal_keep_size (a quarter of 20 GiB)
-    expect(rules[2].expr).toContain(`> ${Math.floor(5120 * 1024 * 1024 * 0.8)}`);
+    // every rule is scoped to the series this set's ServiceMonitor scrapes
+    for (const r of rules) expect(r.expr).toContain(`job="${db.workload.headlessServiceName}", namespace="shop"`);
+    // the slot alert fires at 80% of max_slot_wal_keep_size (a quarter of 20 GiB), in bytes
+    expect(rules[2].expr).toContain(`> 80 / 100 * ${5120 * 1024 * 1024}`);
   });
 
   test('synchronous: ANY n renders a quorum over the standbys', () => {

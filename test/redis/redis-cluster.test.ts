@@ -53,7 +53,7 @@ describe('redis renderers', () => {
   });
 
   test('start.sh announces the pod IP and FQDN, rewrites nodes.conf addresses and takes the password from the environment', () => {
-    const script = renderRedisStartScript({ headlessServiceName: 'c-headless', clusterDomain: 'cluster.local', auth: true });
+    const script = renderRedisStartScript({ headlessServiceName: 'c-headless', clusterDomain: 'cluster.local', auth: true, resolveWaitSeconds: 20 });
     expect(script).toMatch(/^#!\/bin\/bash\n/);
     expect(script).toContain('set -euo pipefail');
     expect(script).toContain('fqdn="${host}.c-headless.${POD_NAMESPACE}.svc.cluster.local"');
@@ -62,12 +62,12 @@ describe('redis renderers', () => {
     expect(script).toContain('requirepass $(conf_quote "$REDISCLI_AUTH")');
     expect(script).toContain('masterauth $(conf_quote "$REDISCLI_AUTH")');
     expect(script).toContain('ip="$POD_IP"');
-    expect(script).toContain('getent hosts "$hostname"');
+    expect(script).toContain('resolve "$hostname"');
     expect(script).toContain('exec redis-server "$runtime_conf"');
   });
 
   test('start.sh without auth sets no password', () => {
-    const script = renderRedisStartScript({ headlessServiceName: 'c-headless', clusterDomain: 'cluster.local', auth: false });
+    const script = renderRedisStartScript({ headlessServiceName: 'c-headless', clusterDomain: 'cluster.local', auth: false, resolveWaitSeconds: 20 });
     expect(script).not.toMatch(/requirepass|masterauth|REDISCLI_AUTH/);
   });
 
@@ -339,10 +339,6 @@ describe('RedisCluster', () => {
     expect(() => cache.allowClients(clients)).toThrow("RedisCluster 'test/cache': networkPolicy is off, so allowClients('test/clients') would do nothing");
   });
 
-  test('monitoring throws: Redis has no exporter in this release', () => {
-    expect(() => new RedisCluster(chart(), 'cache', { monitoring: {} }))
-      .toThrow("RedisCluster 'test/cache': monitoring is not available for Redis in this release: there is no metrics exporter yet");
-  });
 
   test('the generated Secret and its Job must fit their name limits: a long name throws unless the Secret is yours', () => {
     const name = 'a'.repeat(43);
