@@ -5,7 +5,7 @@ import * as kplus from 'cdk8s-plus-27';
 import { KafkaCluster, KafkaControllerMode, Resources, StatefulWorkload, Storage, ZooKeeperEnsemble } from '../../src';
 import { imageTag } from '../../src/core/stateful-workload';
 import { haveShellcheck, shellcheck } from '../support/shellcheck';
-import { LocalCluster, LocalClusterOptions } from './harness/cluster';
+import { BinaryShim, LocalCluster, LocalClusterOptions } from './harness/cluster';
 import { describeWithNamespaces, until } from './harness/testing';
 import { fetchKafkaJars, KafkaJars, kafkaImage, ZOOKEEPER_IMAGE } from './images';
 
@@ -25,14 +25,10 @@ const jars = fetchKafkaJars();
 const BROKER_RESOURCES = Resources.of({ cpuMillis: 250, memory: Size.mebibytes(640) });
 const STORAGE = Storage.persistent({ size: Size.gibibytes(1) });
 
-function clusterOptions(k: KafkaJars, extra: Pick<LocalClusterOptions, 'binaries' | 'notes'> = {}): LocalClusterOptions {
+/** The harness options for the image of `k`, with other images' `binaries` beside it. */
+function clusterOptions(k: KafkaJars, binaries: BinaryShim[] = []): LocalClusterOptions {
   const image = kafkaImage(k);
-  return {
-    readyTimeoutMs: 240000,
-    binaries: [...(extra.binaries ?? []), ...image.binaries],
-    mounts: image.mounts,
-    notes: [...image.notes, ...(extra.notes ?? [])],
-  };
+  return { readyTimeoutMs: 240000, binaries: [...binaries, ...image.binaries], mounts: image.mounts, notes: image.notes };
 }
 
 /**
@@ -180,29 +176,12 @@ describeWithNamespaces('KafkaCluster (KRaft, combined controllers) on real Kafka
   const partitions = async () => parsePartitions(await kafkaTool(cluster, cli, `kafka-topics.sh --bootstrap-server ${boot} --describe --topic ${topic}`));
   const underReplicated = async () => parsePartitions(await kafkaTool(cluster, cli, `kafka-topics.sh --bootstrap-server ${boot} --describe --under-replicated-partitions`))
     .map((p) => `${p.topic}-${p.partition} isr [${p.isr}]`);
-  // KNOWN DEFECT of the rendered manifest: the brokers, 3 of which are the KRaft voters, are
-  // OrderedReady. Kafka 4.1 opens the client port only once the broker has caught up with a
-  // quorum, which needs 2 voters running; OrderedReady starts broker 1 only when broker 0 is
-  // Ready, so broker 0 waits for a quorum that never forms and exits after 60 s
-  // (initial.broker.registration.timeout.ms), again and again. Until src/kafka starts them in
-  // parallel, the test starts them as a Parallel StatefulSet would (listed in the table).
-  const brokerSet = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === kafka.workload.name);
-  const renderedPolicy = brokerSet.spec.podManagementPolicy;
-  brokerSet.spec.podManagementPolicy = 'Parallel';
-
-  test.failing('KNOWN DEFECT: combined KRaft brokers are rendered to start in parallel (remove .failing and the override above once they are)', () => {
-    expect(renderedPolicy).toBe('Parallel');
-  });
-
   beforeAll(async () => {
-    cluster = new LocalCluster(objects, clusterOptions(jars.kraft, {
-      notes: [{
-        manifest: `podManagementPolicy of ${kafka.workload.name}: ${renderedPolicy}`, local: 'Parallel',
-        why: 'with OrderedReady the first broker waits for a quorum of brokers that are never started (a defect of the rendered manifest, tested above)',
-      }],
-    }));
+    cluster = new LocalCluster(objects, clusterOptions(jars.kraft));
     console.log(`substitutions (Kafka ${jars.kraft.version}, KRaft):\n${cluster.table()}`);
     const start = Date.now();
+    // Parallel, as rendered: with OrderedReady the first broker would wait for a quorum of
+    // brokers that are never started (it exits after initial.broker.registration.timeout.ms)
     await cluster.startStatefulSet(kafka.workload.name);
     console.log(`KRaft combined: 3 brokers Ready in ${seconds(start)}`);
     await cluster.startStatefulSet(client.name);
@@ -218,6 +197,13 @@ describeWithNamespaces('KafkaCluster (KRaft, combined controllers) on real Kafka
     expect(q.voters).toContain(q.leader);
     expect(await registeredBrokers(cluster, cli, boot)).toEqual([0, 1, 2]);
   }, 180000);
+
+  test('the brokers log to stdout only: LOG_DIR stays empty (no GC or log4j files) and the container log has the startup', async () => {
+    for (const p of pods) {
+      expect({ pod: p, logDir: (await cluster.sh(p, 'ls -A "$LOG_DIR"')).trim() }).toEqual({ pod: p, logDir: '' });
+      expect(cluster.logs(p, 100000)).toMatch(/Kafka Server started/);
+    }
+  });
 
   test('a topic with 3 replicas and min.insync.replicas 2 takes 1000 acks=all messages and gives every one back', async () => {
     await createTopic(cluster, cli, boot, topic);
@@ -306,6 +292,7 @@ describeWithNamespaces('KafkaCluster (KRaft, combined controllers) on real Kafka
 
   test('the same check catches a probe that says Ready before the broker serves', async () => {
     // GIVEN probes that pass at once (as a port bound at JVM start would)
+    const brokerSet = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === kafka.workload.name);
     const container = brokerSet.spec.template.spec.containers[0];
     const rendered = { startupProbe: container.startupProbe, readinessProbe: container.readinessProbe, livenessProbe: container.livenessProbe };
     const always = { exec: { command: ['true'] } };
@@ -401,7 +388,7 @@ describeWithNamespaces('KafkaCluster on ZooKeeper (Kafka 3.9) on real brokers an
   let cluster: LocalCluster;
 
   beforeAll(async () => {
-    cluster = new LocalCluster(objects, clusterOptions(jars['zookeeper-mode'], { binaries: ZOOKEEPER_IMAGE }));
+    cluster = new LocalCluster(objects, clusterOptions(jars['zookeeper-mode'], ZOOKEEPER_IMAGE));
     console.log(`substitutions (Kafka ${jars['zookeeper-mode'].version} on ZooKeeper):\n${cluster.table()}`);
     const start = Date.now();
     await cluster.startStatefulSet(zk.workload.name);
