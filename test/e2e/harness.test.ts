@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import { Probe, Resources, StatefulWorkload, Storage } from '../../src';
 import { k8s } from '../../src/core/private/k8s';
@@ -96,4 +99,50 @@ describeWithNamespaces('e2e harness', () => {
     await cluster.startPod(workload.name, 0, { newAddress: true });
     expect((await cluster.sh('h-kv-1', `redis-cli -h ${workload.podFqdn(0)} get durable`)).trim()).toBe('yes');
   }, 60000);
+});
+
+describeWithNamespaces('e2e harness: what an image has and Debian lacks', () => {
+  // GIVEN a file of the image's own (a mount) and a ConfigMap mounted under an /etc path the host lacks
+  const imageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-image-'));
+  fs.writeFileSync(path.join(imageDir, 'app.jar'), 'image content\n');
+  fs.chmodSync(imageDir, 0o755);
+  const chart = new Chart(Testing.app(), 'h', { namespace: 'e2e' });
+  const confDir = `/etc/cdk8s-e2e-${process.pid}`;
+  const workload = new StatefulWorkload(chart, 'img', {
+    appName: 'img',
+    replicas: 1,
+    runAs: { uid: 1001, gid: 1001 },
+    resources: Resources.of({ cpuMillis: 100, memory: Size.mebibytes(64) }),
+    configFiles: [{ path: `${confDir}/app.conf`, content: 'setting=1\n' }],
+    containers: [{ name: 'app', image: 'app:1', command: ['sleep', 'infinity'] }],
+  });
+  const objects = Testing.synth(chart);
+  const pod = workload.podName(0);
+  let cluster: LocalCluster;
+
+  beforeAll(async () => {
+    cluster = new LocalCluster(objects, {
+      mounts: [{ source: imageDir, target: '/opt/app/libs', manifest: '/opt/app/libs (app:1)', local: imageDir, why: 'test' }],
+    });
+    await cluster.startStatefulSet(workload.name);
+  }, 60000);
+  afterAll(async () => {
+    await cluster?.destroy();
+    fs.rmSync(imageDir, { recursive: true, force: true });
+  }, 60000);
+
+  test('an image directory is bound read-only at its path in every container, and listed', async () => {
+    expect((await cluster.sh(pod, 'cat /opt/app/libs/app.jar')).trim()).toBe('image content');
+    const options = (await cluster.sh(pod, 'awk \'$5 == "/opt/app/libs" { print $6 }\' /proc/self/mountinfo')).trim();
+    expect(options.split(',')).toContain('ro');
+    expect(cluster.table()).toContain(`| /opt/app/libs (app:1) | ${imageDir} | test |`);
+  });
+
+  test('a mount under an /etc path the host lacks works, /etc stays read-only, and the host /etc is not written', async () => {
+    expect((await cluster.sh(pod, `cat ${confDir}/app.conf`)).trim()).toBe('setting=1');
+    expect((await cluster.sh(pod, 'cat /etc/debian_version')).trim()).toBe(fs.readFileSync('/etc/debian_version', 'utf-8').trim());
+    const r = await cluster.exec(pod, ['bash', '-c', 'touch /etc/e2e-write-test']);
+    expect(r.output).toMatch(/Read-only file system/);
+    expect(fs.existsSync(confDir)).toBe(false);
+  });
 });

@@ -33,9 +33,19 @@ export interface BinaryShim extends Substitution {
   readonly script: string;
 }
 
+/** A host directory the harness binds read-only where a container image has its own (e.g. /opt/kafka/libs). */
+export interface ImageMount extends Substitution {
+  /** The directory on the host. */
+  readonly source: string;
+  /** Where the image has it, in every container. */
+  readonly target: string;
+}
+
 export interface LocalClusterOptions {
   /** Shims for executables whose path or behaviour differs between image and Debian. */
   readonly binaries?: BinaryShim[];
+  /** Directories of an image's filesystem that Debian does not have, bound read-only into every container. */
+  readonly mounts?: ImageMount[];
   /** Extra env per container name (the image's own ENV lines). */
   readonly imageEnv?: { [container: string]: { [key: string]: string } };
   /** Substitutions that are not binaries or env (listed in the table). */
@@ -92,7 +102,7 @@ export class LocalCluster {
     const shims: BinaryShim[] = [...KUBECTL_SHIM(this.secretStore), ...(options.binaries ?? [])];
     for (const b of shims) fs.writeFileSync(path.join(this.binDir, b.name), `#!/bin/bash\n${b.script}\n`, { mode: 0o755 });
     this.substitutions = [
-      ...shims.map(({ manifest, local, why }) => ({ manifest, local, why })),
+      ...[...shims, ...(options.mounts ?? [])].map(({ manifest, local, why }) => ({ manifest, local, why })),
       ...Object.entries(options.imageEnv ?? {}).flatMap(([c, env]) => Object.entries(env).map(([k, v]) => ({
         manifest: `image ENV of container '${c}': ${k}`, local: `${k}=${v}`, why: 'an image sets it in its Dockerfile, which the harness does not read',
       }))),
@@ -384,6 +394,7 @@ export class LocalCluster {
         { source: this.hostsFile, target: '/etc/hosts', readOnly: true },
         { source: this.binDir, target: '/e2e-bin', readOnly: true },
         { source: this.secretStore, target: '/e2e-api/secrets', readOnly: false },
+        ...(this.options.mounts ?? []).map((m) => ({ source: m.source, target: m.target, readOnly: true })),
         ...(c.volumeMounts ?? []).map((m: Json): Bind => {
           const base = volumeDirs.get(m.name);
           if (!base) throw new Error(`${podName}/${c.name}: mount of unknown volume ${m.name}`);

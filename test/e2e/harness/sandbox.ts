@@ -137,8 +137,7 @@ export class Sandbox {
       for (const l of ['bin', 'sbin', 'lib', 'lib64']) {
         if (!fs.existsSync(path.join(root, l))) fs.symlinkSync(`usr/${l}`, path.join(root, l));
       }
-      script.push(`mount --rbind /usr ${q(root)}/usr`, `mount -o remount,bind,ro ${q(root)}/usr`);
-      script.push(`mount --rbind /etc ${q(root)}/etc`, `mount -o remount,bind,ro ${q(root)}/etc`);
+      for (const tree of ['/usr', '/etc']) script.push(...this.hostTree(tree, c));
       script.push(`mount --rbind /dev ${q(root)}/dev`, `mount -t proc proc ${q(root)}/proc`);
       for (const b of c.binds) {
         const target = path.join(root, b.target);
@@ -167,6 +166,30 @@ export class Sandbox {
       }
       await sleep(50);
     }
+  }
+
+  /**
+   * Lines that show the host's `tree` (/usr, /etc) read-only in a container
+   * root. Where the container binds something at a path the host's tree lacks
+   * (an image's /etc/kafka), the tree is an overlay whose upper layer, in the
+   * pod's dir, holds those mount points: the host's tree is never written.
+   */
+  private hostTree(tree: string, c: ContainerRoot): string[] {
+    const root = this.rootOf(c.name);
+    const missing = c.binds.filter((b) => b.target.startsWith(`${tree}/`) && !fs.existsSync(b.target));
+    if (missing.length === 0) return [`mount --rbind ${tree} ${q(root + tree)}`, `mount -o remount,bind,ro ${q(root + tree)}`];
+    const layers = path.join(this.dir, 'overlays', c.name, tree.slice(1));
+    for (const b of missing) {
+      const point = path.join(layers, 'upper', b.target.slice(tree.length));
+      const file = fs.existsSync(b.source) && fs.statSync(b.source).isFile();
+      fs.mkdirSync(file ? path.dirname(point) : point, { recursive: true });
+      if (file) fs.writeFileSync(point, '');
+    }
+    fs.mkdirSync(path.join(layers, 'work'), { recursive: true });
+    return [
+      `mount -t overlay overlay -o ${q(`lowerdir=${tree},upperdir=${layers}/upper,workdir=${layers}/work`)} ${q(root + tree)}`,
+      `mount -o remount,ro ${q(root + tree)}`,
+    ];
   }
 
   /** argv that runs `command` in `container` as uid:gid with `env` only. */
