@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { describe, Problem } from './names';
 import { k8s } from './private/k8s';
 import { AccessMode } from './storage';
+import type { S3Location } from './s3';
 
 /** How a bucket is addressed. */
 export enum S3UriStyle {
@@ -151,4 +152,20 @@ export class BackupTarget {
       AWS_SECRET_ACCESS_KEY: kplus.EnvValue.fromSecretValue({ secret, key: S3_KEYS.secretAccessKey }),
     };
   }
+}
+
+/**
+ * The bucket location of an S3 target, whose prefix defaults to `defaultPrefix`
+ * (the system's name). S3 targets only.
+ */
+export function s3Location(target: BackupTarget, defaultPrefix: string, tmpDir: string): S3Location {
+  const s3 = target._s3!;
+  return {
+    target: `s3://${s3.bucket}/${s3.prefix ?? defaultPrefix}`,
+    endpointUrl: `https://${s3.endpoint}`,
+    region: s3.region ?? 'us-east-1',
+    pathStyle: s3.uriStyle === S3UriStyle.PATH,
+    verifyTls: s3.verifyTls ?? true,
+    tmpDir,
+  };
 }

@@ -2,8 +2,8 @@
 // and an S3-compatible bucket: the uploader of a backup run and the
 // downloader of a restore. Shared by every system whose backups are files
 // (MongoDB archives, MySQL dumps). Pure renderers; tests run them under bash
-// against a recording stand-in `aws`.
-import { BackupTarget, S3UriStyle } from './backup';
+// against a recording stand-in `aws`. No runtime import: the day-2 CLI loads
+// this module (through the systems' config modules) without cdk8s.
 
 /**
  * The pinned default image of every uploader and downloader: bash and the
@@ -37,22 +37,6 @@ export interface BackupFileNames {
    * @default - none
    */
   readonly companions?: string[];
-}
-
-/**
- * The bucket location of an S3 target, whose prefix defaults to `defaultPrefix`
- * (the system's name). S3 targets only.
- */
-export function s3Location(target: BackupTarget, defaultPrefix: string, tmpDir: string): S3Location {
-  const s3 = target._s3!;
-  return {
-    target: `s3://${s3.bucket}/${s3.prefix ?? defaultPrefix}`,
-    endpointUrl: `https://${s3.endpoint}`,
-    region: s3.region ?? 'us-east-1',
-    pathStyle: s3.uriStyle === S3UriStyle.PATH,
-    verifyTls: s3.verifyTls ?? true,
-    tmpDir,
-  };
 }
 
 /** The lines that check the credentials and configure the CLI; `flags` then holds the global options. */

@@ -4,7 +4,7 @@
 import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { BackupTarget } from '../core/backup';
+import { BackupTarget, s3Location } from '../core/backup';
 import { Credentials } from '../core/credentials';
 import { WorkloadIdentity } from '../core/identity';
 import { ScheduledJob } from '../core/job';
@@ -12,7 +12,7 @@ import { AlertRule } from '../core/monitoring';
 import { ConfigFile, PortRole, SecretVolume, WorkloadContainer, WorkloadVolume } from '../core/pod-spec';
 import { k8s } from '../core/private/k8s';
 import { Resources } from '../core/resources';
-import { renderS3DownloadScript, renderS3UploadScript, s3Location } from '../core/s3';
+import { renderS3DownloadScript, renderS3UploadScript } from '../core/s3';
 import { StatefulWorkload } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
 import {

@@ -1,7 +1,8 @@
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { s3Location, S3Location } from '../core/s3';
+import { s3Location } from '../core/backup';
+import { S3Location } from '../core/s3';
 import { ScheduledJob } from '../core/job';
 import { WorkloadContainer, WorkloadVolume } from '../core/pod-spec';
 import { Resources } from '../core/resources';
