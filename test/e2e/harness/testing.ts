@@ -1,17 +1,26 @@
+import { spawnSync } from 'child_process';
 import { canCreateNamespaces } from './sandbox';
 
+/** What this machine lacks for the real-process tests, or undefined. */
+function missingCapability(): string | undefined {
+  if (!canCreateNamespaces()) return 'root and Linux namespaces';
+  if (spawnSync('nft', ['--version'], { stdio: 'ignore' }).status !== 0) return 'nft to enforce NetworkPolicies (Debian package nftables)';
+  return undefined;
+}
+
 /**
- * `describe` for real-process scenarios: they need root and Linux namespaces.
- * Elsewhere (a user's laptop) they are skipped with a message; in CI a
+ * `describe` for real-process scenarios: they need root, Linux namespaces and
+ * nft. Elsewhere (a user's laptop) they are skipped with a message; in CI a
  * missing capability is an error, never a silent skip.
  */
 export function describeWithNamespaces(name: string, body: () => void): void {
-  if (canCreateNamespaces()) {
+  const missing = missingCapability();
+  if (!missing) {
     describe(name, body);
     return;
   }
-  if (process.env.CI) throw new Error('the real-process tests need root and Linux namespaces in CI');
-  process.stderr.write(`\n*** SKIPPED: '${name}' needs root and Linux namespaces ***\n`);
+  if (process.env.CI) throw new Error(`the real-process tests need ${missing} in CI`);
+  process.stderr.write(`\n*** SKIPPED: '${name}' needs ${missing} ***\n`);
   describe.skip(name, body);
 }
 
