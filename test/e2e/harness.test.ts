@@ -5,7 +5,7 @@ import { PodManagementPolicy, Probe, Resources, StatefulWorkload, Storage } from
 import { k8s } from '../../src/core/private/k8s';
 import { LocalCluster } from './harness/cluster';
 import { PolicyPod, renderPolicyTables } from './harness/policy';
-import { describeWithNamespaces, until } from './harness/testing';
+import { CONNECTED, describeWithNamespaces, DROPPED, tcpConnect, until } from './harness/testing';
 
 // The harness itself: pods get their own hostname, address and read-only
 // root, reach each other by FQDN, run as the manifest's non-root user, and
@@ -296,13 +296,10 @@ function servers(chart: Chart, id: string): StatefulWorkload {
   });
 }
 
-/** Exit code of a TCP connect from `pod` to ip:port within 2 s: 0 connected, 124 timed out (dropped), other: refused. */
-async function connect(cluster: LocalCluster, pod: string, ip: string, port: number): Promise<number> {
-  return (await cluster.exec(pod, ['timeout', '2', 'bash', '-c', `exec 3<>/dev/tcp/${ip}/${port}`])).code;
+/** A TCP connect from `pod` to ip:port within 2 s: CONNECTED, DROPPED or another exit code. */
+function connect(cluster: LocalCluster, pod: string, ip: string, port: number): Promise<number> {
+  return tcpConnect(cluster, pod, ip, port, 2);
 }
-
-const CONNECTED = 0;
-const DROPPED = 124;
 
 describeWithNamespaces('e2e harness: NetworkPolicy enforcement', () => {
   let cluster: LocalCluster;
