@@ -182,6 +182,8 @@ export class MySqlReplicaSet extends StatefulSystem {
     this.readService = this.workload.addClientService('Read', { name: `${identity.name}-read` });
     this.primaryHost = identity.serviceFqdn(`${identity.name}-primary`);
     this.readHost = identity.serviceFqdn(`${identity.name}-read`);
+    // replicas replicate from the primary over the SQL port, whoever else is admitted to it
+    if (this.workload.networkPolicy) this.workload.allowClients(this.workload.pods, ['mysql']);
   }
 
   /**
