@@ -296,9 +296,10 @@ function servers(chart: Chart, id: string): StatefulWorkload {
   });
 }
 
-/** A TCP connect from `pod` to ip:port within 2 s: CONNECTED, DROPPED or another exit code. */
-function connect(cluster: LocalCluster, pod: string, ip: string, port: number): Promise<number> {
-  return tcpConnect(cluster, pod, ip, port, 2);
+/** TCP connects (from pod, to ip, port) tried at once, each within 2 s: CONNECTED, DROPPED or another exit code, by case name. */
+async function connections(cluster: LocalCluster, cases: { [name: string]: [string, string, number] }): Promise<{ [name: string]: number }> {
+  const codes = await Promise.all(Object.values(cases).map(([pod, ip, port]) => tcpConnect(cluster, pod, ip, port, 2)));
+  return Object.fromEntries(Object.keys(cases).map((k, i) => [k, codes[i]]));
 }
 
 describeWithNamespaces('e2e harness: NetworkPolicy enforcement', () => {
@@ -371,36 +372,31 @@ describeWithNamespaces('e2e harness: NetworkPolicy enforcement', () => {
   }, 60000);
 
   test('a pod admitted by label reaches the named port; a stranger and the other port are dropped; an unselected pod is open', async () => {
-    const [client, stranger, otherPort, openToStranger] = await Promise.all([
-      connect(cluster, 'client', srvIp, 8080), connect(cluster, 'stranger', srvIp, 8080),
-      connect(cluster, 'client', srvIp, 9090), connect(cluster, 'stranger', openIp, 8080),
-    ]);
-    expect({ client, stranger, otherPort, openToStranger }).toEqual({ client: CONNECTED, stranger: DROPPED, otherPort: DROPPED, openToStranger: CONNECTED });
+    expect(await connections(cluster, {
+      client: ['client', srvIp, 8080], stranger: ['stranger', srvIp, 8080], otherPort: ['client', srvIp, 9090], openToStranger: ['stranger', openIp, 8080],
+    })).toEqual({ client: CONNECTED, stranger: DROPPED, otherPort: DROPPED, openToStranger: CONNECTED });
   });
 
   test('matchExpressions: In, NotIn, Exists and DoesNotExist select as the API server does', async () => {
     const names = ['batch', 'batch-blocked', 'canary-web', 'canary-batch-blocked', 'plain-web'];
-    const codes = await Promise.all(names.map((n) => connect(cluster, n, srvIp, 9090)));
-    expect(Object.fromEntries(names.map((n, i) => [n, codes[i]]))).toEqual({
+    expect(await connections(cluster, Object.fromEntries(names.map((n) => [n, [n, srvIp, 9090]])))).toEqual({
       'batch': CONNECTED, 'batch-blocked': DROPPED, 'canary-web': CONNECTED, 'canary-batch-blocked': DROPPED, 'plain-web': DROPPED,
     });
   });
 
   test('namespaceSelector: by a namespace\'s labels and by its kubernetes.io/metadata.name, alone or with a podSelector', async () => {
-    const [blueWeb, redWeb, blueAdmin, redAdmin] = await Promise.all([
-      connect(cluster, 'blue-client', srvIp, 8080), connect(cluster, 'red-client', srvIp, 8080),
-      connect(cluster, 'blue-client', srvIp, 9090), connect(cluster, 'red-client', srvIp, 9090),
-    ]);
-    expect({ blueWeb, redWeb, blueAdmin, redAdmin }).toEqual({ blueWeb: CONNECTED, redWeb: DROPPED, blueAdmin: DROPPED, redAdmin: CONNECTED });
+    expect(await connections(cluster, {
+      blueWeb: ['blue-client', srvIp, 8080], redWeb: ['red-client', srvIp, 8080], blueAdmin: ['blue-client', srvIp, 9090], redAdmin: ['red-client', srvIp, 9090],
+    })).toEqual({ blueWeb: CONNECTED, redWeb: DROPPED, blueAdmin: DROPPED, redAdmin: CONNECTED });
   });
 
   test('an Egress policy lets its pods open only the connections it allows; an isolated pod gets the replies to its own connections', async () => {
     const http = (from: string, ip: string) => cluster.exec(from, ['curl', '-fsS', '-o', '/dev/null', '-m', '2', `http://${ip}:8080/`]).then((r) => r.code);
-    const [allowed, otherPod, otherPort, unlimited, repliesToIsolated] = await Promise.all([
-      http('limited', srvIp), connect(cluster, 'limited', openIp, 8080), connect(cluster, 'limited', srvIp, 9090),
-      connect(cluster, 'client', openIp, 8080), http(srv.podName(0), openIp),
-    ]);
-    expect({ allowed, otherPod, otherPort, unlimited, repliesToIsolated }).toEqual({ allowed: 0, otherPod: DROPPED, otherPort: DROPPED, unlimited: CONNECTED, repliesToIsolated: 0 });
+    // an HTTP exchange needs the replies as well: the allowed one from the egress-limited pod, and one the ingress-isolated srv opens itself
+    const [allowed, repliesToIsolated, codes] = await Promise.all([http('limited', srvIp), http(srv.podName(0), openIp), connections(cluster, {
+      otherPod: ['limited', openIp, 8080], otherPort: ['limited', srvIp, 9090], unlimited: ['client', openIp, 8080],
+    })]);
+    expect({ allowed, repliesToIsolated, ...codes }).toEqual({ allowed: 0, repliesToIsolated: 0, otherPod: DROPPED, otherPort: DROPPED, unlimited: CONNECTED });
   });
 
   test('peers are rendered again as pods come and go: a new client gets in, a stopped one\'s address is dropped from the rules', async () => {
@@ -408,7 +404,7 @@ describeWithNamespaces('e2e harness: NetworkPolicy enforcement', () => {
     await cluster.startClientPod({ name: 'late', namespace: 'np', labels: { app: 'client' } });
     const lateIp = cluster.ipOf('late');
     // THEN the server admits it, and its address is in the server's table
-    expect(await connect(cluster, 'late', srvIp, 8080)).toBe(CONNECTED);
+    expect(await connections(cluster, { late: ['late', srvIp, 8080] })).toEqual({ late: CONNECTED });
     expect(cluster.policyTable(srv.podName(0))).toContain(lateIp);
     // WHEN it stops THEN its address is gone from the server's rules
     await cluster.stopPod('late');
