@@ -235,12 +235,13 @@ describeWithNamespaces('e2e harness: readiness-aware DNS', () => {
     await until(`${pod} not Ready`, 15000, async () => (!cluster.isReady(pod) ? true : undefined));
     await makeReady(pod);
     await until(`${pod} Ready`, 15000, async () => (cluster.isReady(pod) ? true : undefined));
-    // THEN each flip came right after the threshold's count of results in a row (probe runs logged with their start time)
+    // THEN each flip came right after the threshold's count of results in a row (each probe run logs its verdict with
+    // a millisecond time stamp, which may equal the flip's: the next run starts a period later)
     const events = cluster.readinessEvents.filter((e) => e.pod === pod && e.at >= since);
     expect(events.map((e) => e.ready)).toEqual([false, true]);
     const runs = (await cluster.sh(pod, 'cat /data/probe.log')).trim().split('\n').map((l) => l.split(' ')).map(([r, t]) => ({ ok: r === 'ok', at: Number(t) }));
     const streak = (until_: number) => {
-      const before = runs.filter((r) => r.at < until_);
+      const before = runs.filter((r) => r.at <= until_);
       const last = before[before.length - 1].ok;
       let n = 0;
       for (let i = before.length - 1; i >= 0 && before[i].ok === last; i--) n++;
@@ -256,15 +257,22 @@ describeWithNamespaces('e2e harness: readiness-aware DNS', () => {
     await new Promise((r) => setTimeout(r, 8000));
     // THEN each run ended before the next began
     const log = (await cluster.sh(pod, 'cat /data/slow.log')).trim().split('\n').map((l) => l.split(' ')[0]);
-    expect(log.length).toBeGreaterThanOrEqual(6);
+    expect(log.length).toBeGreaterThanOrEqual(4);
     const complete = log.slice(0, log.length - (log.length % 2));
     expect(complete).toEqual(complete.map((_, i) => (i % 2 === 0 ? 'start' : 'end')));
-    // WHEN the pod stops while a probe runs
-    await until('a probe in flight', 10000, async () => ((await cluster.sh(pod, 'tail -n 1 /data/slow.log')).startsWith('start') ? true : undefined));
-    await cluster.stopPod(pod);
-    // THEN that probe never finished and no probe ran afterwards (the log is on the pod's claim)
+    // WHEN the pod stops while a probe runs: one that began less than 0.7 s ago, so it still sleeps when the
+    // stop kills it (the log is on the pod's claim, read here directly)
     const claim = fs.readdirSync(path.join(cluster.dir, 'claims')).find((d) => d.endsWith(`-${pod}`))!;
     const file = path.join(cluster.dir, 'claims', claim, 'slow.log');
+    const lastRun = () => fs.readFileSync(file, 'utf-8').trim().split('\n').pop()!.split(' ');
+    for (const deadline = Date.now() + 15000; ;) {
+      const [word, at] = lastRun();
+      if (word === 'start' && Date.now() - Number(at) < 700) break;
+      if (Date.now() > deadline) throw new Error(`no probe began within 15 s: ${fs.readFileSync(file, 'utf-8')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await cluster.stopPod(pod);
+    // THEN that probe never finished and no probe ran afterwards
     const after = fs.readFileSync(file, 'utf-8');
     expect(after.trim().split('\n').pop()).toMatch(/^start /);
     await new Promise((r) => setTimeout(r, 3000));
