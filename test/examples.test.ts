@@ -44,11 +44,16 @@ describe('examples', () => {
     expect(env.DB_PASSWORD).toEqual({ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'app-wiring-shop-orders-db-credentials', key: 'orders_app-password' } } });
     expect(env.DB_HOST.value).toBe('app-wiring-shop-orders-db-primary.shop.svc.cluster.local');
     expect(env.KAFKA_BOOTSTRAP_SERVERS.value).toMatch(/^app-wiring-data-events-0\.app-wiring-data-events-headless\.data\.svc\.cluster\.local:9092,/);
-    // and each system admits the app's pods (from namespace shop) on its client port, and no one else
+    // and each system admits the app's pods (from namespace shop) on its client port, and no other client
+    // (MySQL's own members keep the SQL port: replicas replicate over it)
     const clientRules = (objects: any[], name: string, port: string) => only(objects, 'NetworkPolicy', name).spec.ingress
       .filter((r: any) => r.ports.some((p: any) => p.port === port));
-    const fromShop = [{ podSelector: { matchLabels: appPods }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }];
-    expect(clientRules(shop, 'app-wiring-shop-orders-db', 'mysql')).toEqual([{ from: fromShop, ports: [{ port: 'mysql', protocol: 'TCP' }] }]);
+    const inShop = (matchLabels: any) => [{ podSelector: { matchLabels }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }];
+    const fromShop = inShop(appPods);
+    expect(clientRules(shop, 'app-wiring-shop-orders-db', 'mysql')).toEqual([
+      { from: inShop(only(shop, 'StatefulSet').spec.selector.matchLabels), ports: [{ port: 'mysql', protocol: 'TCP' }] },
+      { from: fromShop, ports: [{ port: 'mysql', protocol: 'TCP' }] },
+    ]);
     expect(clientRules(data, 'app-wiring-data-events', 'client')).toEqual([{ from: fromShop, ports: [{ port: 'client', protocol: 'TCP' }] }]);
     // and the app itself runs under the restricted profile
     expect(deployment.spec.template.spec.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });

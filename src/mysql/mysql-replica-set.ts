@@ -221,6 +221,8 @@ export class MySqlReplicaSet extends StatefulSystem {
     const jobs = s.backup ? addBackupJobs(this, { s, identity, workload: this.workload, credentials: this.credentials }) : undefined;
     this.backupCronJob = jobs?.backup;
     this.restoreVerifyCronJob = jobs?.verify;
+    // replicas replicate from the primary over the SQL port, whoever else is admitted to it
+    if (this.workload.networkPolicy) this.workload.allowClients(this.workload.pods, ['mysql']);
   }
 
   /**

@@ -232,6 +232,8 @@ export class PostgresReplicaSet extends StatefulSystem {
     this.readService = this.workload.addClientService('Read', { name: `${identity.name}-read`, ports: ['postgres'] });
     this.primaryHost = identity.serviceFqdn(`${identity.name}-primary`);
     this.readHost = identity.serviceFqdn(`${identity.name}-read`);
+    // standbys take their base backup and stream WAL from the primary over the SQL port, whoever else is admitted to it
+    if (this.workload.networkPolicy) this.workload.allowClients(this.workload.pods, ['postgres']);
     this.backupRepository = s.backup
       ? addBackupRepository(this, { problem: this.problem, shared: s.shared, identity, db: this.workload, credentials: this.credentials, settings: s.backup })
       : undefined;

@@ -231,6 +231,8 @@ export class RedisCluster extends StatefulSystem {
       alerts: s.exporterImage ? redisAlerts(s) : undefined,
     });
     this.seedNodes = Array.from({ length: this.nodes }, (_, i) => `${this.workload.podFqdn(i)}:${REDIS_CLIENT_PORT}`).join(',');
+    // replicas sync from their masters (and MIGRATE moves keys) over the client port, whoever else is admitted to it
+    if (this.workload.networkPolicy) this.workload.allowClients(this.workload.pods, ['client']);
 
     const container = bootstrapContainer(s, authEnv);
     const bootstrap = new OneShotJob(this, 'Bootstrap', {

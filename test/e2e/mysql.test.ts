@@ -1,7 +1,7 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { MySqlFlavor, MySqlReplicaSet, Resources, Storage } from '../../src';
 import { LocalCluster } from './harness/cluster';
-import { describeWithNamespaces, until } from './harness/testing';
+import { allowedClients, CONNECTED, describeWithNamespaces, DROPPED, startClientAndStranger, tcpConnect, until } from './harness/testing';
 
 // A MariaDB primary and two replicas, exactly as rendered, on Debian's
 // mariadb-server: passwords come from the Secret the generator Job creates,
@@ -10,7 +10,8 @@ import { describeWithNamespaces, until } from './harness/testing';
 // probe follows replication health: a replica stopped by an SQL error, or
 // cut off from a stopped primary, is not ready (yet alive), and after a
 // primary outage longer than the retry interval the replicas reconnect by
-// themselves.
+// themselves. Clients are restricted to the test's allowed client pods: the
+// members still replicate, and a stranger's connection is dropped.
 
 
 describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers', () => {
@@ -18,6 +19,7 @@ describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers
   const db = new MySqlReplicaSet(chart, 'db', {
     flavor: MySqlFlavor.mariadb(), replicas: 3, databases: ['shop'], users: [{ name: 'app', databases: ['shop'] }],
     storage: Storage.persistent({ size: Size.gibibytes(1) }),
+    allowClientsFrom: [allowedClients(chart)],
     resources: Resources.of({ cpuMillis: 200, memory: Size.mebibytes(512) }),
   });
   const objects = Testing.synth(chart);
@@ -91,6 +93,17 @@ describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers
       expect(r.code).not.toBe(0);
       expect(r.output).toMatch(/read-only/);
     }
+  });
+
+  test('the NetworkPolicy admits an allowed client pod to the SQL port and drops a stranger\'s connection', async () => {
+    // GIVEN a pod with the allowed client labels and a stranger without, in the database's namespace
+    const { client, stranger } = await startClientAndStranger(cluster, 'sql', 'orders');
+    const port = db.workload.port('mysql').port;
+    // THEN the client queries the primary through its Service, and the stranger cannot even connect
+    const q = await cluster.exec(client, ['mariadb', '-N', '-h', db.primaryHost, '-uapp', `-p${secret['app-password']}`, 'shop', '-e', 'SELECT COUNT(*) FROM orders']);
+    expect(q.output.trim()).toBe('3');
+    expect(await tcpConnect(cluster, client, db.primaryHost, port)).toBe(CONNECTED);
+    expect(await tcpConnect(cluster, stranger, db.primaryHost, port)).toBe(DROPPED);
   });
 
   test('no password appears in a ConfigMap or an env value of the manifest', () => {

@@ -5,14 +5,15 @@ import { BackupTarget } from '../../src';
 import { Resources, Storage } from '../../src';
 import { PostgresReplicaSet, PostgresReplicaSetProps, PostgresSynchronousCommit } from '../../src/postgres/postgres-replica-set';
 import { LocalCluster } from './harness/cluster';
-import { describeWithNamespaces, until } from './harness/testing';
+import { allowedClients, CONNECTED, describeWithNamespaces, DROPPED, startClientAndStranger, tcpConnect, until } from './harness/testing';
 import { postgresHarnessOptions, PG_DEBIAN_VERSION, PGBACKREST_IMAGE } from './harness/postgres';
 
 // A PostgreSQL primary and two hot standbys, exactly as rendered, on Debian's
 // PostgreSQL 15: the generator Job makes the passwords, standbys bootstrap
 // with pg_basebackup over their own slots, survive restarts with new
 // addresses and wiped volumes, stay read-only while the primary is gone, and
-// a scale-down drops the removed ordinal's slot.
+// a scale-down drops the removed ordinal's slot. Clients are restricted to the
+// test's allowed client pods: standbys still stream, a stranger is dropped.
 
 type Json = any;
 
@@ -26,6 +27,7 @@ function synth(props: PostgresReplicaSetProps): { objects: Json[]; db: PostgresR
     monitoring: {},
     // Debian's postgres user; initdb refuses a uid without a passwd entry (see the table)
     runAs: { uid: 101, gid: 104 },
+    allowClientsFrom: [allowedClients(chart)],
     ...props,
   });
   return { objects: Testing.synth(chart), db };
@@ -89,6 +91,18 @@ describeWithNamespaces('PostgresReplicaSet on real PostgreSQL servers', () => {
     const write = await app(pods[1], db.podFqdn(1), 'INSERT INTO orders VALUES (999, \'nope\')');
     expect(write.output).toMatch(/read-only transaction/);
   }, 90000);
+
+  test('1b. the NetworkPolicy admits an allowed client pod to the postgres port and drops a stranger\'s connection', async () => {
+    // GIVEN a pod with the allowed client labels and a stranger without, in the set's namespace
+    const { client, stranger } = await startClientAndStranger(cluster, 'pg', 'orders');
+    const port = db.workload.port('postgres').port;
+    // THEN the client reads through the primary Service, and the stranger cannot even connect
+    const rows = await cluster.exec(client, ['bash', '-c',
+      `PGPASSWORD='${secret['app-password']}' psql -X -A -t -h ${db.primaryHost} -U app -d shop -c "SELECT count(*) FROM orders"`]);
+    expect(rows.output.trim()).toBe('100');
+    expect(await tcpConnect(cluster, client, db.primaryHost, port)).toBe(CONNECTED);
+    expect(await tcpConnect(cluster, stranger, db.primaryHost, port)).toBe(DROPPED);
+  });
 
   test('passwords are SCRAM, come from the Secret, and never appear in the manifest', async () => {
     const wrong = await cluster.exec(pods[1], ['bash', '-c', `PGPASSWORD=not-it psql -X -h ${db.podFqdn(0)} -U app -d shop -c "SELECT 1"`]);

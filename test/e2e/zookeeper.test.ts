@@ -1,16 +1,17 @@
 import { Chart, Size, Testing } from 'cdk8s';
 import { Storage, ZooKeeperEnsemble } from '../../src';
 import { LocalCluster } from './harness/cluster';
-import { describeWithNamespaces, until } from './harness/testing';
+import { allowedClients, describeWithNamespaces, DROPPED, startClientAndStranger, tcpConnect, until } from './harness/testing';
 import { ZOOKEEPER_IMAGE } from './images';
 
 // A 3-member ensemble, exactly as rendered, on Debian's ZooKeeper: it forms a
 // quorum with one leader, serves reads of writes made elsewhere, survives the
 // leader's death, and takes the old leader back as a follower with its myid.
+// Clients are restricted to the test's allowed client pods: a stranger is dropped.
 
 function render(): { zk: ZooKeeperEnsemble; objects: any[] } {
   const chart = new Chart(Testing.app(), 'e2e', { namespace: 'streaming' });
-  const zk = new ZooKeeperEnsemble(chart, 'zk', { storage: Storage.persistent({ size: Size.gibibytes(1) }) });
+  const zk = new ZooKeeperEnsemble(chart, 'zk', { storage: Storage.persistent({ size: Size.gibibytes(1) }), allowClientsFrom: [allowedClients(chart)] });
   return { zk, objects: Testing.synth(chart) };
 }
 
@@ -61,6 +62,15 @@ describeWithNamespaces('ZooKeeperEnsemble on real ZooKeeper servers', () => {
     const out = await cluster.sh(pods[2], `zkCli.sh -server ${zk.podFqdn(2)}:2181 get /e2e`);
     expect(out).toContain('hello-from-0');
   }, 60000);
+
+  test('the NetworkPolicy admits an allowed client pod to the client port and drops a stranger\'s connection', async () => {
+    // GIVEN a pod with the allowed client labels and a stranger without, in the ensemble's namespace
+    const { client, stranger } = await startClientAndStranger(cluster, 'zk', 'streaming');
+    const service = zk.workload.serviceFqdn(zk.workload.clientService!.name);
+    // THEN the client is served through the client Service, and the stranger cannot even connect
+    expect((await fourLetter(cluster, client, service, 'ruok')).trim()).toBe('imok');
+    expect(await tcpConnect(cluster, stranger, service, zk.clientPort)).toBe(DROPPED);
+  });
 
   test('when the leader dies a new leader is elected, the ensemble keeps serving, and the old leader rejoins as a follower', async () => {
     const roles = await Promise.all(pods.map((p, i) => mode(cluster, p, zk.podFqdn(i))));

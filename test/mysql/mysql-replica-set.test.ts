@@ -252,11 +252,17 @@ describe('MySqlReplicaSet', () => {
       });
     });
 
-    test('allowClientsFrom takes kplus peers in place of the namespace default', () => {
+    test('allowClientsFrom takes kplus peers in place of the namespace default; the members keep the SQL port, which replicas replicate over', () => {
+      // GIVEN clients restricted to one app
       const c = chart();
       new MySqlReplicaSet(c, 'orders', { allowClientsFrom: [kplus.Pods.select(c, 'api', { labels: { app: 'api' } })] });
-      expect(only(synthValid(c), 'NetworkPolicy').spec.ingress).toEqual([
+      // WHEN
+      const objects = synthValid(c);
+      // THEN the SQL port admits the app and the set's own pods (in its namespace), and nobody else
+      const members = only(objects, 'StatefulSet').spec.selector.matchLabels;
+      expect(only(objects, 'NetworkPolicy').spec.ingress).toEqual([
         { from: [{ podSelector: { matchLabels: { app: 'api' } } }], ports: [{ port: 'mysql', protocol: 'TCP' }] },
+        { from: [{ podSelector: { matchLabels: members }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }], ports: [{ port: 'mysql', protocol: 'TCP' }] },
       ]);
     });
 

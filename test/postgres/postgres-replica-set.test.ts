@@ -89,6 +89,21 @@ describe('PostgresReplicaSet', () => {
     expect(only(objects, 'ConfigMap').data['start.sh']).toContain(`primary=${db.podFqdn(0)}\n`);
   });
 
+  test('with allowClientsFrom the SQL port admits the named clients and the set\'s own pods, which bootstrap and stream from the primary over it', () => {
+    // GIVEN clients restricted to one app
+    const c = chart();
+    new PostgresReplicaSet(c, 'orders', { allowClientsFrom: [kplus.Pods.select(c, 'api', { labels: { app: 'api' } })] });
+    // WHEN
+    const objects = synthValid(c);
+    // THEN port postgres admits the app and the members (in their namespace), and nobody else
+    const members = only(objects, 'StatefulSet').spec.selector.matchLabels;
+    const rules = only(objects, 'NetworkPolicy').spec.ingress.filter((r: Json) => r.ports.some((p: Json) => p.port === 'postgres'));
+    expect(rules).toEqual([
+      { from: [{ podSelector: { matchLabels: { app: 'api' } } }], ports: [{ port: 'postgres', protocol: 'TCP' }] },
+      { from: [{ podSelector: { matchLabels: members }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'shop' } } }], ports: [{ port: 'postgres', protocol: 'TCP' }] },
+    ]);
+  });
+
   test('probes: startup budget of an hour, role-aware readiness, a cheaper and slower liveness', () => {
     const c = pod(build().objects).containers[0];
     expect(c.startupProbe.exec.command).toEqual(['bash', '/opt/cdk8s/postgres/probe.sh', 'live']);

@@ -196,13 +196,27 @@ describe('RedisCluster', () => {
     const jobPodLabels = only(objects, 'Job', rc.bootstrapJob.name).spec.template.metadata.labels;
     const nodeLabels = only(objects, 'StatefulSet').spec.template.metadata.labels;
     const rules = rulesFor(only(objects, 'NetworkPolicy'), 'client');
-    // allowClientsFrom: [] admits no one else, so the Job's rule is the only one
-    expect(rules).toHaveLength(1);
-    expect(rules[0].ports).toEqual([{ port: 'client', protocol: 'TCP' }]);
-    expect(rules[0].from).toHaveLength(1);
-    expect(rules[0].from[0].namespaceSelector).toBeUndefined();
-    expect(selects(rules[0].from[0].podSelector.matchLabels, jobPodLabels)).toBe(true);
-    expect(selects(rules[0].from[0].podSelector.matchLabels, nodeLabels)).toBe(false);
+    // allowClientsFrom: [] admits no client, so the Job's rule and the nodes' own are the only ones
+    expect(rules).toHaveLength(2);
+    const job = rules.find((r) => selects(r.from[0].podSelector.matchLabels, jobPodLabels))!;
+    expect(job.ports).toEqual([{ port: 'client', protocol: 'TCP' }]);
+    expect(job.from).toHaveLength(1);
+    expect(job.from[0].namespaceSelector).toBeUndefined();
+    expect(selects(job.from[0].podSelector.matchLabels, nodeLabels)).toBe(false);
+  });
+
+  test('with named clients the nodes keep the client port, which replicas sync from their masters over', () => {
+    // GIVEN clients restricted to one app
+    const c = chart();
+    new RedisCluster(c, 'cache', { allowClientsFrom: [kplus.Pods.select(c, 'clients', { labels: { role: 'cache-client' } })] });
+    // WHEN
+    const objects = synthValid(c);
+    // THEN port client admits the nodes themselves, in their namespace
+    const nodes = only(objects, 'StatefulSet').spec.selector.matchLabels;
+    expect(rulesFor(only(objects, 'NetworkPolicy'), 'client')).toContainEqual({
+      from: [{ podSelector: { matchLabels: nodes }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'cache' } } }],
+      ports: [{ port: 'client', protocol: 'TCP' }],
+    });
   });
 
   test('auth can be turned off', () => {
@@ -319,8 +333,8 @@ describe('RedisCluster', () => {
       from: [{ podSelector: { matchLabels: deployment.spec.selector.matchLabels }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'web' } } }],
       ports: [{ port: 'client', protocol: 'TCP' }],
     });
-    // the bootstrap Job's rule and the app's: nothing else
-    expect(rules).toHaveLength(2);
+    // the bootstrap Job's rule, the nodes' own and the app's: nothing else
+    expect(rules).toHaveLength(3);
   });
 
   test('allowClientsFrom takes cdk8s-plus peers and replaces the namespace-wide client rule', () => {

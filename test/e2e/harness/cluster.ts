@@ -7,11 +7,14 @@
  * Where a container image and a Debian package differ, a listed
  * `Substitution` bridges the gap; the table is printed with the results.
  */
-import { ChildProcess } from 'child_process';
+import { ChildProcess, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { DnsPod, hostsFileOf, serviceRecords } from './dns';
+import { NFT_TABLE, PolicyPod, renderPolicyTables } from './policy';
 import { Bind, ContainerRoot, Network, Sandbox, sleep, SUBNET_PREFIX } from './sandbox';
+import { Labels } from './selectors';
 
 type Json = any;
 
@@ -54,18 +57,41 @@ export interface LocalClusterOptions {
   readonly readyTimeoutMs?: number;
 }
 
-interface RunningPod {
+/** A pod with no containers beyond a shell, for connecting from (see `startClientPod`). */
+export interface ClientPodOptions {
+  /** Pod name (unique in the cluster). */
   readonly name: string;
+  /** Its namespace. @default 'default' */
+  readonly namespace?: string;
+  /** Its labels, which NetworkPolicies select on. @default - none */
+  readonly labels?: Labels;
+  /** User and group of its shell. @default - nobody (65534:65534) */
+  readonly runAs?: { readonly uid: number; readonly gid: number };
+}
+
+interface RunningPod extends DnsPod, PolicyPod {
   readonly owner: Json;
   readonly ordinal: number;
-  readonly ip: string;
   readonly sandbox: Sandbox;
   readonly template: Json;
   readonly main: Map<string, ChildProcess>;
+  readonly hostsFile: string;
   ready: boolean;
+  /** Set once stopPod has begun: the pod is terminating. */
+  stopped?: Promise<void>;
+  /** The readiness loop (after the first Ready), and how to cut its pause short. */
+  monitor?: Promise<void>;
+  wake?: () => void;
+  monitorError?: Error;
+  /** What was last written or applied, to skip unchanged rewrites. */
+  hosts?: string;
+  policy?: string;
 }
 
+/** How often probes run until a pod is first Ready. */
 const PROBE_POLL_MS = 1000;
+/** The longest period between readiness probes once a pod is Ready (a manifest's shorter periodSeconds stays). */
+export const READINESS_PERIOD_CAP_S = 2;
 
 export class LocalCluster {
   public readonly dir: string;
@@ -76,8 +102,10 @@ export class LocalCluster {
   private readonly secrets = new Map<string, { [key: string]: string }>();
   private readonly binDir: string;
   private readonly secretStore: string;
-  private readonly hostsFile: string;
   private nextIp = 11;
+  private destroying = false;
+  /** Every change of a pod's readiness (its first Ready and its stop included), in order. */
+  public readonly readinessEvents: { readonly pod: string; readonly ready: boolean; readonly at: number }[] = [];
   private netIndex = 0;
 
   public constructor(private readonly objects: Json[], private readonly options: LocalClusterOptions = {}) {
@@ -86,13 +114,11 @@ export class LocalCluster {
     fs.chmodSync(this.dir, 0o755);
     this.binDir = path.join(this.dir, 'bin');
     this.secretStore = path.join(this.dir, 'api-secrets');
-    this.hostsFile = path.join(this.dir, 'hosts');
     fs.mkdirSync(this.binDir);
     fs.mkdirSync(this.secretStore, { mode: 0o777 });
     fs.chmodSync(this.secretStore, 0o777);
     fs.mkdirSync(path.join(this.secretStore, '.exec'), { mode: 0o777 });
     fs.chmodSync(path.join(this.secretStore, '.exec'), 0o777);
-    this.writeHosts();
     for (const s of objects.filter((o) => o.kind === 'Secret')) {
       const data: { [k: string]: string } = {};
       for (const [k, v] of Object.entries<string>(s.data ?? {})) data[k] = Buffer.from(v, 'base64').toString('utf-8');
@@ -107,13 +133,35 @@ export class LocalCluster {
         manifest: `image ENV of container '${c}': ${k}`, local: `${k}=${v}`, why: 'an image sets it in its Dockerfile, which the harness does not read',
       }))),
       {
-        manifest: 'pod network, DNS', local: `own network namespace per pod with ${SUBNET_PREFIX}x on a private bridge; pod and Service names in a private /etc/hosts`,
-        why: 'no cluster network or DNS here; every address stays in 127.0.0.0/8 inside namespaces the test creates',
+        manifest: 'pod network', local: `own network namespace per pod with ${SUBNET_PREFIX}x on a private bridge`,
+        why: 'no cluster network here; every address stays in 127.0.0.0/8 inside namespaces the test creates',
+      },
+      {
+        manifest: 'cluster DNS (CoreDNS)',
+        local: 'each pod\'s /etc/hosts, rewritten whenever a pod starts, stops or changes readiness: a Service\'s endpoints are the Ready pods it selects in its namespace '
+          + '(and the not-Ready ones with publishNotReadyAddresses: true); a headless Service name resolves to every endpoint and <pod>.<service> exists only for endpoints; '
+          + 'an ordinary Service name resolves to one endpoint (the first started) and not at all without one; every pod resolves its own name; short names are aliases (no search path)',
+        why: 'no DNS server or kube-proxy here, so no Service virtual IP and no load balancing; a Service with no endpoints fails to resolve instead of refusing connections',
+      },
+      {
+        manifest: 'NetworkPolicy (CNI enforcement)',
+        local: `nftables table inet ${NFT_TABLE} in each pod's network namespace, rendered from every NetworkPolicy of the manifest (pod and namespace selectors with matchLabels `
+          + 'and matchExpressions, ipBlock, numeric, ranged and named ports) and rendered again for every pod when a pod starts or stops; denied packets are dropped; '
+          + 'loopback and replies to allowed connections always pass; DNS egress rules have nothing to allow (names come from /etc/hosts)',
+        why: 'no CNI plugin here; the rules are rendered from the manifest\'s policies as written, so a policy that shuts out a peer breaks the test as it would break the system',
       },
       { manifest: 'container image filesystem', local: 'the host\'s /usr and /etc, read-only, with the pod\'s volumes bound at their mount paths', why: 'no container images can be pulled here' },
-      { manifest: 'probe periodSeconds', local: `probes run every ${PROBE_POLL_MS / 1000} s until Ready`, why: 'keeps each scenario within its time budget; the probe commands themselves are unchanged' },
+      {
+        manifest: 'probe periodSeconds',
+        local: `until a pod is first Ready its probes run every ${PROBE_POLL_MS / 1000} s; after that the readiness probes keep running every min(periodSeconds, ${READINESS_PERIOD_CAP_S}) s `
+          + 'with the manifest\'s failureThreshold and successThreshold, and a pod whose container exited is not Ready (containers are not restarted)',
+        why: 'keeps each scenario within its time budget; the probe commands and thresholds themselves are unchanged',
+      },
       ...(options.notes ?? []),
     ];
+    if (spawnSync('nft', ['--version'], { stdio: 'ignore' }).status !== 0) {
+      throw new Error('the harness enforces NetworkPolicies with nft, which is missing: install the Debian package nftables');
+    }
     this.network = new Network(this.prefix);
   }
 
@@ -166,15 +214,76 @@ export class LocalCluster {
     return pod;
   }
 
-  /** Stops a pod (SIGTERM, then SIGKILL after its grace period, capped at 20 s); its claims stay. */
+  /**
+   * Stops a pod (SIGTERM, then SIGKILL after its grace period, capped at 20 s); its claims stay.
+   * Like a terminating pod it leaves its Services' Ready endpoints at once.
+   */
   public async stopPod(podName: string): Promise<void> {
     const pod = this.pods.get(podName);
     if (!pod) return;
-    const grace = Math.min(20, pod.template.spec.terminationGracePeriodSeconds ?? 30) * 1000;
-    await pod.sandbox.stop(grace);
-    this.network.detach(pod.sandbox.netns);
-    this.pods.delete(podName);
-    this.writeHosts();
+    await this.removePod(pod, Math.min(20, pod.template.spec.terminationGracePeriodSeconds ?? 30) * 1000);
+  }
+
+  /**
+   * Starts a pod with no containers beyond a shell (`sleep infinity` as
+   * `runAs`), with the given labels in the given namespace: a client (or a
+   * stranger) to connect from with `exec` and `sh`. It is Ready at once and
+   * subject to the NetworkPolicies that select it.
+   */
+  public async startClientPod(opts: ClientPodOptions): Promise<string> {
+    if (this.pods.has(opts.name)) throw new Error(`pod ${opts.name} is already running`);
+    const metadata = { name: opts.name, namespace: opts.namespace ?? 'default', labels: opts.labels ?? {} };
+    const uid = opts.runAs?.uid ?? 65534;
+    const template = {
+      metadata: { labels: metadata.labels },
+      spec: {
+        securityContext: { runAsUser: uid, runAsGroup: opts.runAs?.gid ?? 65534 },
+        containers: [{ name: 'client', image: 'e2e/shell', command: ['sleep', 'infinity'] }],
+      },
+    };
+    const pod = await this.createPod(opts.name, { kind: 'Pod', metadata }, 0, template, this.addressFor(opts.name, true), []);
+    this.startContainers(pod);
+    this.setReady(pod, true);
+    return opts.name;
+  }
+
+  /** The NetworkPolicy rules nft holds in a running pod's network namespace now ('' when no policy selects it). */
+  public policyTable(podName: string): string {
+    const pod = this.pods.get(podName);
+    if (!pod) throw new Error(`pod ${podName} is not running`);
+    const r = spawnSync('ip', ['netns', 'exec', pod.sandbox.netns, 'nft', 'list', 'table', 'inet', NFT_TABLE], { encoding: 'utf-8' });
+    return r.status === 0 ? r.stdout : '';
+  }
+
+  /** Whether a running pod is Ready now (its probes keep running after the first Ready). */
+  public isReady(podName: string): boolean {
+    const pod = this.pods.get(podName);
+    if (!pod) throw new Error(`pod ${podName} is not running`);
+    return pod.ready;
+  }
+
+  /**
+   * Ends a pod: out of its Services' Ready endpoints, its processes stopped
+   * (which ends an in-flight probe), its readiness loop finished, its
+   * namespace gone, and every other pod's DNS and policies rendered again.
+   * Concurrent calls share one removal.
+   */
+  private removePod(pod: RunningPod, graceMs: number): Promise<void> {
+    pod.stopped ??= (async () => {
+      this.setReady(pod, false);
+      pod.wake?.();
+      await pod.sandbox.stop(graceMs);
+      await pod.monitor;
+      // synchronously together: no policy is ever rendered into a namespace being deleted
+      this.network.detach(pod.sandbox.netns);
+      this.pods.delete(pod.name);
+      if (!this.destroying) {
+        this.writeHosts();
+        this.applyPolicies();
+      }
+      if (pod.monitorError) throw pod.monitorError;
+    })();
+    return pod.stopped;
   }
 
   /** Runs Job `name` to completion, retrying up to its backoffLimit. */
@@ -213,10 +322,7 @@ export class LocalCluster {
         if (ok) return last;
       } finally {
         clearInterval(relay);
-        await pod.sandbox.stop(1000);
-        this.network.detach(pod.sandbox.netns);
-        this.pods.delete(podName);
-        this.writeHosts();
+        await this.removePod(pod, 1000);
       }
       await sleep(1000);
     }
@@ -288,6 +394,7 @@ export class LocalCluster {
 
   /** Stops everything and removes every namespace and file the cluster created. */
   public async destroy(): Promise<void> {
+    this.destroying = true;
     await Promise.all([...this.pods.keys()].map((p) => this.stopPod(p)));
     this.network.destroy();
     // never delete through a mount point: every mount lived in a pod's private
@@ -325,24 +432,49 @@ export class LocalCluster {
     }
   }
 
+  /** Rewrites the /etc/hosts of every pod whose records changed (see dns.ts). */
   private writeHosts(): void {
-    const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
-    const running = [...(this.pods?.values() ?? [])];
+    const running = [...this.pods.values()];
+    const shared = serviceRecords(this.objects, running);
     for (const p of running) {
-      const ns = this.namespaceOf(p.owner);
-      const sub = p.owner.kind === 'StatefulSet' ? p.owner.spec.serviceName : undefined;
-      lines.push(`${p.ip} ${sub ? `${p.name}.${sub}.${ns}.svc.cluster.local ${p.name}.${sub}.${ns}.svc ${p.name}.${sub} ` : ''}${p.name}`);
+      const text = hostsFileOf(p, shared);
+      if (text === p.hosts) continue;
+      // in place: each container's /etc/hosts is a bind mount of this very file
+      fs.writeFileSync(p.hostsFile, text);
+      p.hosts = text;
     }
-    // a Service name resolves to one ready pod it selects (no kube-proxy here)
-    for (const svc of (this.objects ?? []).filter((o) => o.kind === 'Service' && o.spec?.selector)) {
-      const target = running.find((p) => p.ready && Object.entries<string>(svc.spec.selector).every(([k, v]) =>
-        (k === 'statefulset.kubernetes.io/pod-name' ? p.name === v : p.template.metadata?.labels?.[k] === v)));
-      if (target) {
-        const ns = this.namespaceOf(svc);
-        lines.push(`${target.ip} ${svc.metadata.name}.${ns}.svc.cluster.local ${svc.metadata.name}.${ns}.svc ${svc.metadata.name}.${ns} ${svc.metadata.name}`);
-      }
+  }
+
+  /** Renders the NetworkPolicies for every running pod and applies each changed table in its namespace (see policy.ts). */
+  private applyPolicies(): void {
+    const running = [...this.pods.values()];
+    const tables = renderPolicyTables(this.objects.filter((o) => o.kind === 'NetworkPolicy'), running, (ns) => this.namespaceLabels(ns));
+    for (const p of running) {
+      const script = tables.get(p.name)!;
+      if (script === p.policy) continue;
+      const r = spawnSync('ip', ['netns', 'exec', p.sandbox.netns, 'nft', '-f', '-'], { input: script, encoding: 'utf-8' });
+      if (r.status !== 0) throw new Error(`nft rejected the NetworkPolicy table of ${p.name}: ${r.stderr}\n${script}`);
+      p.policy = script;
     }
-    fs.writeFileSync(this.hostsFile, `${lines.join('\n')}\n`);
+  }
+
+  /** A namespace's labels: those of its Namespace object in the manifest, and kubernetes.io/metadata.name. */
+  private namespaceLabels(ns: string): Labels {
+    const o = this.objects.find((x) => x.kind === 'Namespace' && x.metadata?.name === ns);
+    return { ...(o?.metadata?.labels ?? {}), 'kubernetes.io/metadata.name': ns };
+  }
+
+  /** The labels the pod carries: its template's, and those its controller adds. */
+  private labelsOf(podName: string, owner: Json, ordinal: number, template: Json): Labels {
+    const own: Labels = { ...(template.metadata?.labels ?? {}) };
+    if (owner.kind === 'StatefulSet') {
+      own['statefulset.kubernetes.io/pod-name'] = podName;
+      own['apps.kubernetes.io/pod-index'] = String(ordinal);
+    } else if (owner.kind === 'Job') {
+      own['job-name'] = owner.metadata.name;
+      own['batch.kubernetes.io/job-name'] = owner.metadata.name;
+    }
+    return own;
   }
 
   private async createPod(podName: string, owner: Json, ordinal: number, template: Json, ip: string, claims: string[]): Promise<RunningPod> {
@@ -351,6 +483,8 @@ export class LocalCluster {
     fs.rmSync(podDir, { recursive: true, force: true });
     fs.mkdirSync(podDir, { recursive: true });
     const fsGroup: number = spec.securityContext?.fsGroup ?? 0;
+    const hostsFile = path.join(podDir, 'hosts');
+    fs.writeFileSync(hostsFile, '');
     this.loadGeneratedSecrets();
 
     // volumes: files and directories on the host, bound into each container root
@@ -391,7 +525,7 @@ export class LocalCluster {
       name: c.name,
       readOnlyRoot: c.securityContext?.readOnlyRootFilesystem ?? false,
       binds: [
-        { source: this.hostsFile, target: '/etc/hosts', readOnly: true },
+        { source: hostsFile, target: '/etc/hosts', readOnly: true },
         { source: this.binDir, target: '/e2e-bin', readOnly: true },
         { source: this.secretStore, target: '/e2e-api/secrets', readOnly: false },
         ...(this.options.mounts ?? []).map((m) => ({ source: m.source, target: m.target, readOnly: true })),
@@ -408,8 +542,15 @@ export class LocalCluster {
     const netns = `${this.prefix}-${this.netIndex}`;
     this.network.attach(netns, this.netIndex++, ip);
     const sandbox = new Sandbox(podName, netns, podDir, containers);
-    const pod: RunningPod = { name: podName, owner, ordinal, ip, sandbox, template, main: new Map(), ready: false };
+    const pod: RunningPod = {
+      name: podName, namespace: this.namespaceOf(owner), ip, labels: this.labelsOf(podName, owner, ordinal, template),
+      ports: spec.containers.flatMap((c: Json) => c.ports ?? []),
+      subdomain: owner.kind === 'StatefulSet' ? owner.spec.serviceName : undefined,
+      owner, ordinal, sandbox, template, main: new Map(), hostsFile, ready: false,
+    };
     this.pods.set(podName, pod);
+    // its own policies and its peers' (which now know its address) before anything in it runs
+    this.applyPolicies();
     this.writeHosts();
     await sandbox.start();
     return pod;
@@ -502,14 +643,15 @@ export class LocalCluster {
   private async waitReady(pod: RunningPod): Promise<void> {
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 90000);
     for (const c of pod.template.spec.containers) {
-      const checks = [c.startupProbe, c.readinessProbe].filter(Boolean);
-      for (const probe of checks) {
-        for (;;) {
+      const checks: [Json, number][] = [[c.startupProbe, 1], [c.readinessProbe, c.readinessProbe?.successThreshold ?? 1]];
+      for (const [probe, successes] of checks.filter(([p]) => p)) {
+        for (let inARow = 0; inARow < successes;) {
           const proc = pod.main.get(c.name)!;
           if (proc.exitCode !== null || proc.signalCode !== null) {
             throw new Error(`${pod.name}/${c.name} exited (${proc.exitCode ?? proc.signalCode}) before it was Ready:\n${this.logs(pod.name)}`);
           }
-          if (await this.probe(pod, c, probe)) break;
+          inARow = (await this.probe(pod, c, probe)) ? inARow + 1 : 0;
+          if (inARow >= successes) break;
           if (Date.now() > deadline) throw new Error(`${pod.name}/${c.name} never became Ready:\n${this.logs(pod.name)}`);
           await sleep(PROBE_POLL_MS);
         }
@@ -518,7 +660,59 @@ export class LocalCluster {
         throw new Error(`${pod.name}/${c.name} is Ready but its liveness probe fails:\n${this.logs(pod.name)}`);
       }
     }
-    pod.ready = true;
+    this.setReady(pod, true);
+    this.monitorReadiness(pod);
+  }
+
+  /**
+   * After the first Ready, as the kubelet does: each container's readiness
+   * probe runs every min(periodSeconds, READINESS_PERIOD_CAP_S) s; the
+   * container turns not Ready after failureThreshold failures in a row and
+   * Ready again after successThreshold successes in a row; the pod is Ready
+   * while every container is and none has exited. One loop per pod, so its
+   * probes never overlap; it ends when the pod stops.
+   */
+  private monitorReadiness(pod: RunningPod): void {
+    const states = pod.template.spec.containers.filter((c: Json) => c.readinessProbe).map((c: Json) => {
+      const probe = c.readinessProbe;
+      const periodMs = Math.min(probe.periodSeconds ?? 10, READINESS_PERIOD_CAP_S) * 1000;
+      return { c, probe, periodMs, due: Date.now() + periodMs, ready: true, failures: 0, successes: 0 };
+    });
+    const loop = async () => {
+      while (!pod.stopped) {
+        const next = Math.min(Date.now() + READINESS_PERIOD_CAP_S * 1000, ...states.map((x: { due: number }) => x.due));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, next - Date.now()));
+          pod.wake = () => { clearTimeout(timer); resolve(); };
+        });
+        pod.wake = undefined;
+        for (const st of states) {
+          if (pod.stopped) return;
+          if (Date.now() < st.due) continue;
+          const ok = await this.probe(pod, st.c, st.probe);
+          st.due = Date.now() + st.periodMs;
+          st.failures = ok ? 0 : st.failures + 1;
+          st.successes = ok ? st.successes + 1 : 0;
+          if (st.ready && st.failures >= (st.probe.failureThreshold ?? 3)) st.ready = false;
+          if (!st.ready && st.successes >= (st.probe.successThreshold ?? 1)) st.ready = true;
+        }
+        if (pod.stopped) return;
+        const exited = [...pod.main.values()].some((proc) => proc.exitCode !== null || proc.signalCode !== null);
+        this.setReady(pod, !exited && states.every((x: { ready: boolean }) => x.ready));
+      }
+    };
+    pod.monitor = loop().catch((e) => {
+      // a probe cut short by the pod's own stop is no error; anything else fails stopPod
+      if (pod.stopped) return;
+      pod.monitorError = e as Error;
+      this.setReady(pod, false);
+    });
+  }
+
+  private setReady(pod: RunningPod, ready: boolean): void {
+    if (pod.ready === ready) return;
+    pod.ready = ready;
+    this.readinessEvents.push({ pod: pod.name, ready, at: Date.now() });
     this.writeHosts();
   }
 }
