@@ -141,10 +141,12 @@ const SNAPSHOT_GLOB = `${ZK_SNAPSHOT_NAMES.prefix}*${ZK_SNAPSHOT_NAMES.suffix}`;
 const ZNODE_PATH = /^(\/[A-Za-z0-9._:@+=,-]+)+$/;
 /**
  * zoo.cfg keys that would break the snapshot command (AdminServer off or
- * elsewhere, a compressed stream the restore does not expect).
+ * elsewhere, snapshots without their last zxid, which the command requires,
+ * a compressed stream the restore does not expect).
  */
 export const KEYS_BACKUP_NEEDS = [
-  'admin.enableServer', 'admin.serverAddress', 'admin.serverPort', 'admin.snapshot.enabled', 'snapshot.compression.method',
+  'admin.enableServer', 'admin.serverAddress', 'admin.serverPort', 'admin.snapshot.enabled', 'serializeLastProcessedZxid.enabled',
+  'snapshot.compression.method',
 ];
 
 /** Resolves and checks `backup`; undefined without it. @internal */

@@ -78,7 +78,7 @@ export function zooKeeperSettings(problem: Problem, props: ZooKeeperEnsembleProp
   const backup = zooKeeperBackupSettings(problem, props);
   const conflict = backup ? Object.keys(extra).find((k) => KEYS_BACKUP_NEEDS.includes(k)) : undefined;
   if (conflict) {
-    throw problem.error('extraConfig', `key '${conflict}' is not allowed with backup: the snapshot backups need the AdminServer on port ${ZK_PORTS.admin} of every interface with snapshots on, and uncompressed snapshots`);
+    throw problem.error('extraConfig', `key '${conflict}' is not allowed with backup: the snapshot backups need the AdminServer on port ${ZK_PORTS.admin} of every interface with snapshots on, and uncompressed snapshots that end with their last zxid`);
   }
 
   return {

@@ -204,6 +204,7 @@ describe('ZooKeeperEnsemble backup and restore props are checked', () => {
     ['an unpinned uploader', { backup: { target: s3(), uploaderImage: 'amazon/aws-cli:latest' } }, 'backup.uploaderImage must be an image reference with a pinned tag or digest'],
     ['extraConfig that moves the AdminServer', { backup: {}, extraConfig: { 'admin.serverPort': '9090' } }, "extraConfig key 'admin.serverPort' is not allowed with backup"],
     ['extraConfig that compresses snapshots', { backup: {}, extraConfig: { 'snapshot.compression.method': 'gz' } }, "extraConfig key 'snapshot.compression.method' is not allowed with backup"],
+    ['extraConfig without the last zxid', { backup: {}, extraConfig: { 'serializeLastProcessedZxid.enabled': 'false' } }, "extraConfig key 'serializeLastProcessedZxid.enabled' is not allowed with backup"],
     ['extraConfig that turns snapshots off', { backup: {}, extraConfig: { 'admin.snapshot.enabled': 'false' } }, "extraConfig key 'admin.snapshot.enabled' is not allowed with backup"],
     ['restore not an object', { restore: 7 as any }, 'restore must be { source, backup }, got 7'],
     ['restore without a source', { restore: {} as any }, 'restore.source is required'],
