@@ -31,7 +31,7 @@ export type { S3BackupTargetOptions, VolumeBackupTargetOptions } from './core/ba
 
 // the systems
 export { ZooKeeperEnsemble } from './zookeeper/zookeeper-ensemble';
-export type { ZooKeeperEnsembleProps } from './zookeeper/zookeeper-ensemble';
+export type { ZooKeeperEnsembleProps, ZooKeeperBackupOptions, ZooKeeperRestoreOptions } from './zookeeper/zookeeper-ensemble';
 export { KafkaCluster, KafkaMode, KafkaControllerMode } from './kafka/kafka-cluster';
 export type { KafkaClusterProps } from './kafka/kafka-cluster';
 export { MySqlReplicaSet, MySqlFlavor } from './mysql/mysql-replica-set';

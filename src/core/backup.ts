@@ -1,4 +1,4 @@
-import { Size } from 'cdk8s';
+import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { describe, Problem } from './names';
@@ -167,5 +167,80 @@ export function s3Location(target: BackupTarget, defaultPrefix: string, tmpDir: 
     pathStyle: s3.uriStyle === S3UriStyle.PATH,
     verifyTls: s3.verifyTls ?? true,
     tmpDir,
+  };
+}
+
+/**
+ * `restore.source` of a system, checked: a BackupTarget that names the claim
+ * holding the `files` (`existingClaim`), or a bucket with the `prefix` the
+ * backed-up `owner` wrote to (a default prefix would be this one's name).
+ * @internal
+ */
+export function checkedRestoreSource(problem: Problem, source: BackupTarget | undefined, files: string, owner: string): BackupTarget {
+  problem.instanceOf('restore.source', source, BackupTarget, `BackupTarget.volume({ existingClaim }) or BackupTarget.s3({...}) where the ${files} are`);
+  if (source === undefined) throw problem.error('restore.source', `is required: the BackupTarget the ${files} were written to`);
+  source._validate(problem, 'restore.source');
+  if (source._volume && source._volume.existingClaim === undefined) {
+    throw problem.error('restore.source', `must name the claim that holds the ${files}: BackupTarget.volume({ existingClaim: '<name>-backup' })`);
+  }
+  if (source._s3 && source._s3.prefix === undefined) {
+    throw problem.error('restore.source prefix', `must be set to where the backed-up ${owner} wrote (its name, unless its backup target set a prefix): the default prefix is this ${owner}'s own name`);
+  }
+  return source;
+}
+
+/** The `backup` options every system shares. @internal */
+export interface BackupBasics {
+  readonly target?: BackupTarget;
+  readonly schedule?: Cron;
+  readonly keep?: number;
+  readonly uploaderImage?: string;
+  readonly timeout?: Duration;
+  readonly maxAge?: Duration;
+  readonly verifySchedule?: Cron;
+}
+
+/** Defaults of the shared `backup` options that differ between systems. @internal */
+export interface BackupDefaults {
+  readonly schedule: Cron;
+  readonly verifySchedule: Cron;
+  readonly timeout: Duration;
+  readonly uploaderImage: string;
+}
+
+/** The shared `backup` options, checked and resolved. @internal */
+export interface CheckedBackupBasics {
+  readonly target: BackupTarget;
+  readonly schedule: Cron;
+  readonly keep: number;
+  readonly timeout: Duration;
+  readonly maxAge: Duration;
+  readonly uploaderImage: string;
+  readonly verifySchedule: Cron;
+}
+
+/**
+ * The shared `backup` options of a system, checked, with their defaults:
+ * the target (a claim of its own), keep (7, up to 1000), the run's timeout
+ * (5 minutes to 7 days) and the age that alerts (48 hours, 1 hour to a year).
+ * @internal
+ */
+export function checkedBackupBasics(problem: Problem, b: BackupBasics, d: BackupDefaults): CheckedBackupBasics {
+  if (typeof b !== 'object' || b === null) throw problem.error('backup', `must be { target, schedule, keep, ... }, got ${describe(b)}`);
+  const target = problem.instanceOf('backup.target', b.target, BackupTarget, 'BackupTarget.volume({...}) or BackupTarget.s3({...})') ?? BackupTarget.volume();
+  target._validate(problem, 'backup.target');
+  if (b.uploaderImage !== undefined && !target.isS3) throw problem.error('backup.uploaderImage', 'applies to BackupTarget.s3(...) only: a volume target needs no uploader');
+  const timeout = problem.instanceOf('backup.timeout', b.timeout, Duration, `a Duration such as Duration.hours(${d.timeout.toHours({ integral: false })})`) ?? d.timeout;
+  problem.integer('backup.timeout (minutes)', timeout.toMinutes({ integral: false }), 5, 7 * 24 * 60);
+  const maxAge = problem.instanceOf('backup.maxAge', b.maxAge, Duration, 'a Duration such as Duration.hours(48)') ?? Duration.hours(48);
+  problem.integer('backup.maxAge (hours)', maxAge.toHours({ integral: false }), 1, 24 * 366);
+  return {
+    target,
+    schedule: problem.instanceOf('backup.schedule', b.schedule, Cron, 'a Cron such as Cron.daily()') ?? d.schedule,
+    keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000),
+    timeout,
+    maxAge,
+    uploaderImage: problem.pinnedImage('backup.uploaderImage', b.uploaderImage) ?? d.uploaderImage,
+    verifySchedule: problem.instanceOf('backup.verifySchedule', b.verifySchedule, Cron, 'a Cron such as Cron.weekly()') ?? d.verifySchedule,
   };
 }

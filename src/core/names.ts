@@ -50,6 +50,15 @@ export class Problem {
     return value;
   }
 
+  /** Throws unless `value` (when given) is an image reference with a pinned tag (not 'latest') or digest. */
+  public pinnedImage(prop: string, value: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    const pinned = typeof value === 'string' && /^\S+$/.test(value)
+      && (/@sha256:[0-9a-f]{64}$/.test(value) || /:[\w][\w.-]{0,127}$/.test(value.split('/').pop()!)) && !/:latest$/.test(value);
+    if (!pinned) throw this.error(prop, `must be an image reference with a pinned tag or digest, e.g. 'registry.example.com/tools:1.2.3', got ${describe(value)}`);
+    return value;
+  }
+
   /** Throws unless `value` is a valid DNS-1123 label of at most `max` characters. */
   public dnsLabel(prop: string, value: string, max: number = MAX_DNS_LABEL): string {
     if (!DNS_LABEL.test(value)) {

@@ -2,6 +2,7 @@
 // MySQL / MariaDB replica set: the exporter's option file, the dump CronJob,
 // the restore init container (claim targets) and the restore-verify Job.
 // Each returns the exact text of one script; tests run them.
+import { checksumAndRename, keepNewest } from '../core/backup-scripts';
 import {
   BACKUP_USER, CNF_QUOTE_FUNCTION, DUMP_NAMES, EXPORTER_PASSWORD_KEY, EXPORTER_USER, FlavorName, MYSQL_DATA_DIR, MYSQL_EXPORTER_DIR,
   MYSQL_EXPORTER_SECRET_DIR, MYSQL_PORT, MYSQL_RESTORE_DIR, MYSQL_VOLUME_DIR, MySqlBinaries, VERIFY_CHECKSUM_FUNCTION,
@@ -119,18 +120,10 @@ export function renderBackupScript(s: BackupScriptSettings): string {
     'partial="$dir/.$name.partial"',
     'echo "dumping ${databases[*]} from $source_host"',
     `${b.dump} --defaults-extra-file="$cnf" -h "$source_host" ${dumpOptions(s.flavor).join(' ')} --databases "\${databases[@]}" | gzip >"$partial"`,
-    'sum="$(sha256sum "$partial" | cut -d \' \' -f 1)"',
-    'printf \'%s  %s\\n\' "$sum" "$name" >"$dir/$name.sha256"',
-    'mv "$partial" "$dir/$name"',
+    ...checksumAndRename(),
     'rm -f "$cnf"',
     'echo "wrote $dir/$name ($(stat -c %s "$dir/$name") bytes, sha256 $sum)"',
-    ...(s.keep === undefined ? [] : [
-      `mapfile -t old < <(find "$dir" -maxdepth 1 -name '${glob}' | sort -r | tail -n +${s.keep + 1})`,
-      'for f in "${old[@]}"; do',
-      '  rm -f -- "$f" "$f.sha256"',
-      '  echo "removed $f"',
-      'done',
-    ]),
+    ...(s.keep === undefined ? [] : keepNewest(glob, s.keep)),
     '',
   ].join('\n');
 }

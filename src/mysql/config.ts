@@ -2,6 +2,7 @@
 // returns the exact text of one file; the real-process tests run these.
 // Internal: tests import them from this module.
 import { ConfigFile } from '../core/pod-spec';
+import { VERIFY_CHECKSUM_FUNCTION } from '../core/backup-scripts';
 
 /** Port of the SQL protocol. */
 export const MYSQL_PORT = 3306;
@@ -226,28 +227,8 @@ export const CNF_QUOTE_FUNCTION = [
   '}',
 ];
 
-/**
- * Lines of a bash function `verify_checksum FILE`: fails, naming the file and
- * both sums, unless FILE's sha256 is the one recorded in FILE.sha256.
- */
-export const VERIFY_CHECKSUM_FUNCTION = [
-  '# Refuse a backup whose sha256 differs from the one recorded beside it.',
-  'verify_checksum() {',
-  '  local file=$1 name expected actual',
-  '  name="$(basename "$file")"',
-  '  if [[ ! -f "$file.sha256" ]]; then',
-  '    echo "refusing to restore $name: there is no $name.sha256 beside it" >&2',
-  '    return 1',
-  '  fi',
-  '  expected="$(cut -d \' \' -f 1 "$file.sha256")"',
-  '  actual="$(sha256sum "$file" | cut -d \' \' -f 1)"',
-  '  if [[ "$expected" != "$actual" ]]; then',
-  '    echo "refusing to restore $name: its sha256 is $actual but $name.sha256 records $expected; the backup is corrupt" >&2',
-  '    return 1',
-  '  fi',
-  '  echo "sha256 of $name verified: $actual"',
-  '}',
-];
+/** The checksum check of restores (shared by every file backup). */
+export { VERIFY_CHECKSUM_FUNCTION };
 
 /** The names of the backup CronJob's dumps, each with its `.sha256` beside it. */
 export const DUMP_NAMES = { prefix: 'dump-', suffix: '.sql.gz', companions: ['.sha256'] };

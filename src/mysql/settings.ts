@@ -2,7 +2,7 @@
 // check of the props is here, so the construct only assembles.
 import { Cron, Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { BackupTarget } from '../core/backup';
+import { BackupTarget, CheckedBackupBasics, checkedBackupBasics, checkedRestoreSource } from '../core/backup';
 import { DEFAULT_AWS_CLI_IMAGE } from '../core/s3';
 import { describe, Problem } from '../core/names';
 import { Resources } from '../core/resources';
@@ -50,15 +50,7 @@ export interface MySqlSettings {
  * `backup`, resolved.
  * @internal
  */
-export interface MySqlBackupSettings {
-  readonly target: BackupTarget;
-  readonly schedule: Cron;
-  readonly keep: number;
-  readonly timeout: Duration;
-  readonly maxAge: Duration;
-  /** The aws-cli image of an S3 target's uploader and downloader. */
-  readonly uploaderImage: string;
-  readonly verifySchedule: Cron;
+export interface MySqlBackupSettings extends CheckedBackupBasics {
   readonly verifyQuery: string | undefined;
 }
 
@@ -109,7 +101,7 @@ export function mySqlSettings(owner: IConstruct, props: MySqlReplicaSetProps): M
   const users = mySqlUsers(problem, props, databases);
   const monitoring = props.monitoring !== undefined;
   if (props.exporterImage !== undefined && !monitoring) throw problem.error('exporterImage', 'applies with monitoring only: without it there is no exporter');
-  const exporterImage = imageRef(problem, 'exporterImage', props.exporterImage) ?? DEFAULT_EXPORTER_IMAGE;
+  const exporterImage = problem.pinnedImage('exporterImage', props.exporterImage) ?? DEFAULT_EXPORTER_IMAGE;
   const backup = backupSettings(problem, props);
   const restore = restoreSettings(problem, props);
   const extraUsers: [string, string][] = [
@@ -148,38 +140,18 @@ export function mySqlSettings(owner: IConstruct, props: MySqlReplicaSetProps): M
   };
 }
 
-/** A pinned image reference (a tag other than 'latest', or a digest), or undefined. */
-function imageRef(problem: Problem, prop: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const pinned = typeof value === 'string' && /^\S+$/.test(value)
-    && (/@sha256:[0-9a-f]{64}$/.test(value) || /:[\w][\w.-]{0,127}$/.test(value.split('/').pop()!)) && !/:latest$/.test(value);
-  if (!pinned) throw problem.error(prop, `must be an image reference with a pinned tag or digest, e.g. 'registry.example.com/tools:1.2.3', got ${describe(value)}`);
-  return value;
-}
-
 function backupSettings(problem: Problem, props: MySqlReplicaSetProps): MySqlBackupSettings | undefined {
   const b = props.backup;
   if (b === undefined) return undefined;
-  if (typeof b !== 'object' || b === null) throw problem.error('backup', `must be { target, schedule, keep, ... }, got ${describe(b)}`);
-  const target = problem.instanceOf('backup.target', b.target, BackupTarget, 'BackupTarget.volume({...}) or BackupTarget.s3({...})') ?? BackupTarget.volume();
-  target._validate(problem, 'backup.target');
-  if (b.uploaderImage !== undefined && !target.isS3) throw problem.error('backup.uploaderImage', 'applies to BackupTarget.s3(...) only: a volume target needs no uploader');
-  const timeout = problem.instanceOf('backup.timeout', b.timeout, Duration, 'a Duration such as Duration.hours(6)') ?? Duration.hours(6);
-  problem.integer('backup.timeout (minutes)', timeout.toMinutes({ integral: false }), 5, 7 * 24 * 60);
-  const maxAge = problem.instanceOf('backup.maxAge', b.maxAge, Duration, 'a Duration such as Duration.hours(48)') ?? Duration.hours(48);
-  problem.integer('backup.maxAge (hours)', maxAge.toHours({ integral: false }), 1, 24 * 366);
+  const basics = checkedBackupBasics(problem, b, {
+    schedule: Cron.schedule({ minute: '30', hour: '2' }), verifySchedule: Cron.schedule({ minute: '30', hour: '4', weekDay: '0' }), timeout: Duration.hours(6), uploaderImage: DEFAULT_AWS_CLI_IMAGE,
+  });
   const query = b.verifyQuery;
   if (query !== undefined && (typeof query !== 'string' || query.trim() === '' || /[\n\r]/.test(query) || query.trim() === 'SQL')) {
     throw problem.error('backup.verifyQuery', `must be one SQL query on one line whose first value is true for a good backup, e.g. 'SELECT COUNT(*) FROM shop.orders', got ${describe(query)}`);
   }
   return {
-    target,
-    schedule: problem.instanceOf('backup.schedule', b.schedule, Cron, 'a Cron such as Cron.daily()') ?? Cron.schedule({ minute: '30', hour: '2' }),
-    keep: problem.integer('backup.keep', b.keep ?? 7, 1, 1000),
-    timeout,
-    maxAge,
-    uploaderImage: imageRef(problem, 'backup.uploaderImage', b.uploaderImage) ?? DEFAULT_AWS_CLI_IMAGE,
-    verifySchedule: problem.instanceOf('backup.verifySchedule', b.verifySchedule, Cron, 'a Cron such as Cron.weekly()') ?? Cron.schedule({ minute: '30', hour: '4', weekDay: '0' }),
+    ...basics,
     verifyQuery: query?.trim(),
   };
 }
@@ -188,20 +160,12 @@ function restoreSettings(problem: Problem, props: MySqlReplicaSetProps): MySqlRe
   const r = props.restore;
   if (r === undefined) return undefined;
   if (typeof r !== 'object' || r === null) throw problem.error('restore', `must be { source, backup }, got ${describe(r)}`);
-  const source = problem.instanceOf('restore.source', r.source, BackupTarget, 'BackupTarget.volume({ existingClaim }) or BackupTarget.s3({...}) where the backups are');
-  if (source === undefined) throw problem.error('restore.source', 'is required: the BackupTarget the backups were written to');
-  source._validate(problem, 'restore.source');
-  if (source._volume && source._volume.existingClaim === undefined) {
-    throw problem.error('restore.source', 'must name the claim that holds the backups: BackupTarget.volume({ existingClaim: \'<name>-backup\' })');
-  }
-  if (source._s3 && source._s3.prefix === undefined) {
-    throw problem.error('restore.source prefix', 'must be set to where the backed-up set wrote (its name, unless its backup target set a prefix): the default prefix is this set\'s own name');
-  }
+  const source = checkedRestoreSource(problem, r.source, 'backups', 'set');
   if (r.backup !== undefined && (typeof r.backup !== 'string' || !DUMP_NAME.test(r.backup))) {
     throw problem.error('restore.backup', `must be a dump's name such as '${DUMP_NAMES.prefix}20260101T023000Z${DUMP_NAMES.suffix}', got ${describe(r.backup)}`);
   }
   if (r.downloaderImage !== undefined && !source.isS3) throw problem.error('restore.downloaderImage', 'applies to BackupTarget.s3(...) only: a claim is mounted, not downloaded');
-  return { source, backup: r.backup, downloaderImage: imageRef(problem, 'restore.downloaderImage', r.downloaderImage) ?? DEFAULT_AWS_CLI_IMAGE };
+  return { source, backup: r.backup, downloaderImage: problem.pinnedImage('restore.downloaderImage', r.downloaderImage) ?? DEFAULT_AWS_CLI_IMAGE };
 }
 
 /**

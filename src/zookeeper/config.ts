@@ -26,6 +26,8 @@ export interface ZooKeeperConfig {
   readonly fourLetterWords: string[];
   /** AdminServer HTTP port, if enabled. */
   readonly adminServerPort?: number;
+  /** The AdminServer serves `snapshot` (ZooKeeper 3.9+), for backups. */
+  readonly adminSnapshots?: boolean;
   /** Prometheus metrics provider port, if enabled. */
   readonly metricsPort?: number;
   /** Extra `key=value` lines, appended last. */
@@ -58,6 +60,7 @@ export function renderZooCfg(c: ZooKeeperConfig): string {
     c.members.length === 1 ? 'standaloneEnabled=true' : 'standaloneEnabled=false',
     `admin.enableServer=${c.adminServerPort !== undefined}`,
     ...(c.adminServerPort !== undefined ? [`admin.serverPort=${c.adminServerPort}`] : []),
+    ...(c.adminSnapshots ? ['admin.snapshot.enabled=true'] : []),
     ...(c.metricsPort !== undefined
       ? [
         'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider',

@@ -9,6 +9,9 @@ import { ZooKeeperConfig } from './config';
 import { jvmHeapMebibytes } from '../core/jvm';
 import { checkedResources } from '../core/resources';
 import type { ZooKeeperEnsembleProps } from './zookeeper-ensemble';
+import {
+  KEYS_BACKUP_NEEDS, ZooKeeperBackupSettings, zooKeeperBackupSettings, ZooKeeperRestoreSettings, zooKeeperRestoreSettings,
+} from './backup';
 
 /** The official image the ensemble runs by default (ZooKeeper 3.9, uid/gid 1000, bash and java, zkServer.sh on PATH). */
 export const ZOOKEEPER_DEFAULT_IMAGE = 'zookeeper:3.9.4';
@@ -38,6 +41,10 @@ export interface ZooKeeperSettings {
   readonly adminServer: boolean;
   /** The Prometheus provider runs (`monitoring` is set). */
   readonly metrics: boolean;
+  /** `backup`, resolved: the AdminServer then serves snapshots. */
+  readonly backup: ZooKeeperBackupSettings | undefined;
+  /** `restore`, resolved. */
+  readonly restore: ZooKeeperRestoreSettings | undefined;
   /** zoo.cfg's settings except the members, whose names come from the identity. */
   readonly config: Omit<ZooKeeperConfig, 'members'>;
 }
@@ -68,6 +75,11 @@ export function zooKeeperSettings(problem: Problem, props: ZooKeeperEnsembleProp
   }
   const adminServer = props.adminServer ?? false;
   const metrics = props.monitoring !== undefined;
+  const backup = zooKeeperBackupSettings(problem, props);
+  const conflict = backup ? Object.keys(extra).find((k) => KEYS_BACKUP_NEEDS.includes(k)) : undefined;
+  if (conflict) {
+    throw problem.error('extraConfig', `key '${conflict}' is not allowed with backup: the snapshot backups need the AdminServer on port ${ZK_PORTS.admin} of every interface with snapshots on, and uncompressed snapshots that end with their last zxid`);
+  }
 
   return {
     replicas,
@@ -77,6 +89,8 @@ export function zooKeeperSettings(problem: Problem, props: ZooKeeperEnsembleProp
     transactionLogStorage: logStorage,
     adminServer,
     metrics,
+    backup,
+    restore: zooKeeperRestoreSettings(problem, props),
     config: {
       clientPort: ZK_PORTS.client,
       quorumPort: ZK_PORTS.quorum,
@@ -90,7 +104,9 @@ export function zooKeeperSettings(problem: Problem, props: ZooKeeperEnsembleProp
       snapRetainCount: problem.integer('snapRetainCount', props.snapRetainCount ?? 3, 3),
       purgeIntervalHours,
       fourLetterWords,
-      adminServerPort: adminServer ? ZK_PORTS.admin : undefined,
+      // backups take snapshots through the AdminServer
+      adminServerPort: adminServer || backup ? ZK_PORTS.admin : undefined,
+      adminSnapshots: backup !== undefined,
       metricsPort: metrics ? ZK_PORTS.metrics : undefined,
       extra,
     },

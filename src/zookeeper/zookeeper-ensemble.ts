@@ -5,6 +5,7 @@ import { WorkloadIdentity } from '../core/identity';
 import { Problem } from '../core/names';
 import { ConfigFile, PortRole, WorkloadContainer, WorkloadPort, WorkloadVolume } from '../core/pod-spec';
 import { Budgets } from '../core/policies';
+import { k8s } from '../core/private/k8s';
 import { Probe } from '../core/probes';
 import { Resources } from '../core/resources';
 import { imageTag, StatefulWorkload } from '../core/stateful-workload';
@@ -15,6 +16,10 @@ import {
 } from './config';
 import { zooKeeperAlerts } from './alerts';
 import { ZK_DIRS, ZK_PORTS, ZOOKEEPER_DEFAULT_IMAGE, ZOOKEEPER_USER, zooKeeperSettings, ZooKeeperSettings } from './settings';
+import { addZkBackupJobs, zkRestoreParts } from './backup';
+import type { ZooKeeperBackupOptions, ZooKeeperRestoreOptions } from './backup';
+
+export type { ZooKeeperBackupOptions, ZooKeeperRestoreOptions } from './backup';
 
 /**
  * Props of `ZooKeeperEnsemble`: the shared props of `StatefulSystemProps`
@@ -75,7 +80,9 @@ export interface ZooKeeperEnsembleProps extends StatefulSystemProps {
    */
   readonly fourLetterWords?: string[];
   /**
-   * Run the AdminServer (HTTP commands on port 8080, named `admin`).
+   * Run the AdminServer for clients (HTTP commands on port 8080, named
+   * `admin`, in the client Service). With `backup` it runs anyway, open to
+   * the members and the backup Job only.
    * @default false
    */
   readonly adminServer?: boolean;
@@ -84,6 +91,21 @@ export interface ZooKeeperEnsembleProps extends StatefulSystemProps {
    * @default - none
    */
   readonly extraConfig?: { [key: string]: string };
+  /**
+   * Scheduled snapshots through the AdminServer's `snapshot` command
+   * (ZooKeeper 3.9+; the AdminServer then runs on port 8080, open to the
+   * members and the backup Job only unless `adminServer` is set), to a claim
+   * or a bucket, with a restore-verify Job that loads the newest into a
+   * scratch server.
+   * @default - no backups
+   */
+  readonly backup?: ZooKeeperBackupOptions;
+  /**
+   * Create this ensemble from a snapshot: every member loads it on its
+   * first start (an empty data directory).
+   * @default - a new, empty ensemble
+   */
+  readonly restore?: ZooKeeperRestoreOptions;
 }
 
 /**
@@ -126,6 +148,10 @@ export class ZooKeeperEnsemble extends StatefulSystem {
   public readonly zooCfg: string;
   /** The stateful unit the ensemble is built on. */
   public readonly workload: StatefulWorkload;
+  /** The snapshot CronJob `<name>-backup`, with `backup`. */
+  public readonly backupCronJob: k8s.KubeCronJob | undefined;
+  /** The restore-verify CronJob `<name>-restore-verify`, with `backup`. */
+  public readonly restoreVerifyCronJob: k8s.KubeCronJob | undefined;
 
   public constructor(scope: Construct, id: string, props: ZooKeeperEnsembleProps = {}) {
     super(scope, id);
@@ -151,6 +177,8 @@ export class ZooKeeperEnsemble extends StatefulSystem {
     this.image = s.image;
     this.heapMebibytes = s.heapMebibytes;
     this.zooCfg = renderZooCfg(config);
+    const dirs = { dataDir: ZK_DIRS.data, dataLogDir: config.dataLogDir };
+    const restore = s.restore ? zkRestoreParts(this, s.restore, dirs, s.transactionLogStorage ? 'datalog' : undefined) : undefined;
 
     this.workload = new StatefulWorkload(this, 'Workload', {
       ...unit,
@@ -159,11 +187,19 @@ export class ZooKeeperEnsemble extends StatefulSystem {
       component: 'server',
       version: imageTag(s.image),
       replicas: s.replicas,
-      volumes: zkVolumes(s),
+      volumes: [...zkVolumes(s), ...(restore?.volumes ?? [])],
       configFiles: zkFiles(this.zooCfg, s),
+      initContainers: restore?.initContainers,
       containers: [zkContainer(s)],
       alerts: s.metrics ? zooKeeperAlerts(identity, s.replicas) : undefined,
+      backupAlert: s.metrics && s.backup ? { cronJobs: [`${identity.name}-backup`], maxAge: s.backup.maxAge } : undefined,
     });
+    const jobs = s.backup ? addZkBackupJobs(this, {
+      problem, backup: s.backup, identity, workload: this.workload, replicas: s.replicas, image: s.image, runAs: unit.runAs,
+      imagePullPolicy: unit.imagePullPolicy, adminPort: ZK_PORTS.admin, resources: s.resources, heapMebibytes: s.heapMebibytes,
+    }) : undefined;
+    this.backupCronJob = jobs?.backup;
+    this.restoreVerifyCronJob = jobs?.verify;
     this.connectString = Array.from({ length: s.replicas }, (_, i) => `${this.workload.podFqdn(i)}:${this.clientPort}`).join(',');
 
     if (s.replicas === 1) {
@@ -213,7 +249,8 @@ function zkContainer(s: ZooKeeperSettings): WorkloadContainer {
     { name: 'client', port: ZK_PORTS.client, role: PortRole.CLIENT },
     { name: 'quorum', port: ZK_PORTS.quorum, role: PortRole.PEER },
     { name: 'election', port: ZK_PORTS.election, role: PortRole.PEER },
-    ...(s.adminServer ? [{ name: 'admin', port: ZK_PORTS.admin, role: PortRole.CLIENT }] : []),
+    // without adminServer, the AdminServer of backups is open to the members and the backup Job only
+    ...(s.config.adminServerPort !== undefined ? [{ name: 'admin', port: ZK_PORTS.admin, role: s.adminServer ? PortRole.CLIENT : PortRole.PEER }] : []),
     ...(s.metrics ? [{ name: 'metrics', port: ZK_PORTS.metrics, role: PortRole.METRICS }] : []),
   ];
   const { conf, scripts, data, dataLog, logs } = ZK_DIRS;

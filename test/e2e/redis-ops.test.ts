@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Chart, Size, Testing } from 'cdk8s';
 import { BackupTarget, RedisCluster, RedisClusterProps, Resources, Storage } from '../../src';
-import { BinaryShim, LocalCluster, Substitution } from './harness/cluster';
+import { CLAIM_NOTE, withExistingClaims } from './claims';
+import { BinaryShim, LocalCluster } from './harness/cluster';
 import { describeWithNamespaces, until } from './harness/testing';
 
 // Day-2 operations of a RedisCluster on Debian's redis-server, exactly as
@@ -78,40 +79,6 @@ function withExporterShim(objects: Json[]): Json[] {
     }
   }
   return objects;
-}
-
-const CLAIM_NOTE: Substitution = {
-  manifest: 'a pod volume `persistentVolumeClaim: <existing claim>` (the backup claim; the restore claim)',
-  local: 'a directory per claim name, shared by every pod that mounts it, bound at the mount path (read-only where the mount says so)',
-  why: 'the harness runs claim templates only; this test maps existing claims onto directories itself (a harness feature to add)',
-};
-
-/**
- * Existing claims (pod volumes with `persistentVolumeClaim`) for the
- * harness: each claim is a directory under `claimsDir`, shared by every pod
- * that mounts it, handed to the harness as if it were a claim template of
- * the pod (the harness binds claim directories at their mount paths).
- */
-function withExistingClaims(cluster: LocalCluster, claimsDir: string): void {
-  const c = cluster as any;
-  const createPod = c.createPod.bind(c);
-  c.createPod = (podName: string, owner: Json, ordinal: number, template: Json, ip: string, claims: string[]) => {
-    const pvcs = (template.spec.volumes ?? []).filter((v: Json) => v.persistentVolumeClaim);
-    for (const v of pvcs) {
-      const shared = path.join(claimsDir, v.persistentVolumeClaim.claimName);
-      if (!fs.existsSync(shared)) {
-        fs.mkdirSync(shared, { recursive: true });
-        fs.chownSync(shared, 0, template.spec.securityContext?.fsGroup ?? 0);
-        fs.chmodSync(shared, 0o2775);
-      }
-      const link = path.join(cluster.dir, 'claims', `${v.name}-${podName}`);
-      fs.mkdirSync(path.dirname(link), { recursive: true });
-      fs.rmSync(link, { force: true });
-      fs.symlinkSync(shared, link);
-    }
-    const spec = { ...template.spec, volumes: (template.spec.volumes ?? []).filter((v: Json) => !v.persistentVolumeClaim) };
-    return createPod(podName, owner, ordinal, { ...template, spec }, ip, [...claims, ...pvcs.map((v: Json) => v.name)]);
-  };
 }
 
 interface Manifest { masters: number; shards: { n: number; file: string; sha256: string; masterId: string; ranges: string }[] }
