@@ -138,6 +138,12 @@ describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers
     });
     expect(broken).toContain('SQL thread No');
     expect((await live(1)).code).toBe(0);
+    // AND the harness's kubelet sees it too: it leaves the read Service, whose clients must
+    // not read stale rows, while it stays in the headless Service, where its peers find it
+    const readService = db.readService.metadata.name!;
+    await until('the broken replica to leave the read Service', 30000, async () => (cluster.endpoints(readService).includes(pods[1]) ? undefined : true));
+    expect(cluster.endpoints(readService)).toEqual([pods[0], pods[2]]);
+    expect(cluster.endpoints(db.workload.headlessService.metadata.name!)).toEqual(pods);
     const status = (await rootSql(1, 'SHOW REPLICA STATUS\\G')).output;
     expect(status).toMatch(/Slave_SQL_Running: No/);
     expect(status).toMatch(/Last_SQL_Errno: 1062/);
@@ -147,6 +153,7 @@ describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers
     expect((await rootSql(1, 'SET SESSION sql_log_bin=0; DELETE FROM shop.orders WHERE id = 10; START REPLICA')).code).toBe(0);
     // THEN it applies the primary's row and is ready again
     await until('the repaired replica to be ready', 30000, async () => ((await ready(1)).code === 0 ? true : undefined));
+    await until('the repaired replica back in the read Service', 30000, async () => (cluster.endpoints(readService).includes(pods[1]) ? true : undefined));
     expect((await sql(pods[1], db.podFqdn(1), 'app', secret['app-password'], 'SELECT item FROM orders WHERE id = 10')).output.trim()).toBe('chair');
     console.log(`MariaDB broken replication: ${pods[1]} not ready (${broken.trim()}), ready again after the repair`);
   }, 90000);

@@ -11,7 +11,7 @@ import { ChildProcess, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DnsPod, hostsFileOf, serviceRecords } from './dns';
+import { DnsPod, endpointsOf, hostsFileOf, serviceRecords } from './dns';
 import { NFT_TABLE, PolicyPod, renderPolicyTables } from './policy';
 import { Bind, ContainerRoot, Network, Sandbox, sleep, SUBNET_PREFIX } from './sandbox';
 import { Labels } from './selectors';
@@ -430,6 +430,11 @@ export class LocalCluster {
       const dir = path.join(this.secretStore, name);
       this.secrets.set(name, Object.fromEntries(fs.readdirSync(dir).map((k) => [k, fs.readFileSync(path.join(dir, k), 'utf-8')])));
     }
+  }
+
+  /** The pods behind Service `name` now, in start order (like `kubectl get endpoints NAME`). */
+  public endpoints(name: string): string[] {
+    return endpointsOf(this.find('Service', name), [...this.pods.values()]).map((p) => p.name);
   }
 
   /** Rewrites the /etc/hosts of every pod whose records changed (see dns.ts). */

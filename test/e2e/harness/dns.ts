@@ -35,14 +35,23 @@ export interface DnsPod {
 
 const DOMAIN = 'cluster.local';
 
+/**
+ * The pods behind Service `svc` (its EndpointSlice): the Ready pods it selects
+ * in its namespace, and the not-Ready ones too with publishNotReadyAddresses.
+ */
+export function endpointsOf<P extends DnsPod>(svc: Json, pods: P[]): P[] {
+  const ns = svc.metadata.namespace ?? 'default';
+  return pods.filter((p) => p.namespace === ns && (p.ready || svc.spec.publishNotReadyAddresses === true)
+    && Object.entries<string>(svc.spec.selector ?? {}).every(([k, v]) => p.labels[k] === v));
+}
+
 /** The records every pod shares, from the Services of `objects` and the running pods (in start order). */
 export function serviceRecords(objects: Json[], pods: DnsPod[]): string[] {
   const lines: string[] = [];
   for (const svc of objects.filter((o) => o.kind === 'Service' && o.spec?.selector)) {
     const ns = svc.metadata.namespace ?? 'default';
     const name = svc.metadata.name;
-    const endpoints = pods.filter((p) => p.namespace === ns && (p.ready || svc.spec.publishNotReadyAddresses === true)
-      && Object.entries<string>(svc.spec.selector).every(([k, v]) => p.labels[k] === v));
+    const endpoints = endpointsOf(svc, pods);
     const names = `${name}.${ns}.svc.${DOMAIN} ${name}.${ns}.svc ${name}.${ns} ${name}`;
     if (svc.spec.clusterIP === 'None') {
       for (const p of endpoints) lines.push(`${p.ip} ${names}`);
