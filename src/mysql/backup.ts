@@ -1,6 +1,7 @@
 // What a MySqlReplicaSet adds for day-2 operations: the mysqld_exporter
-// sidecar and its alerts, the dump CronJob, the restore-verify CronJob and
-// the restore init container of a set created from a backup.
+// sidecar (its alerts are in alerts.ts), the dump CronJob, the
+// restore-verify CronJob and the restore init container of a set created
+// from a backup.
 import { Cron, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
@@ -8,7 +9,6 @@ import { BackupTarget, s3Location } from '../core/backup';
 import { Credentials } from '../core/credentials';
 import { WorkloadIdentity } from '../core/identity';
 import { ScheduledJob } from '../core/job';
-import { AlertRule } from '../core/monitoring';
 import { ConfigFile, PortRole, SecretVolume, WorkloadContainer, WorkloadVolume } from '../core/pod-spec';
 import { k8s } from '../core/private/k8s';
 import { Resources } from '../core/resources';
@@ -22,7 +22,7 @@ import {
   BACKUP_PASSWORD_KEY, DUMP_NAMES, EXPORTER_PASSWORD_KEY, MYSQL_CONFIG_DIR, MYSQL_EXPORTER_DIR, MYSQL_EXPORTER_PORT, MYSQL_EXPORTER_SECRET_DIR,
   MYSQL_RESTORE_DIR, MYSQL_VOLUME_DIR,
 } from './config';
-import type { MySqlBackupSettings, MySqlRestoreSettings, MySqlSettings } from './settings';
+import type { MySqlRestoreSettings, MySqlSettings } from './settings';
 
 /** Scheduled logical backups of a MySqlReplicaSet. */
 export interface MySqlBackupOptions {
@@ -48,8 +48,9 @@ export interface MySqlBackupOptions {
    */
   readonly timeout?: Duration;
   /**
-   * With `monitoring`: alert when no dump succeeded for this long
-   * (kube-state-metrics' `kube_cronjob_status_last_successful_time`).
+   * With `monitoring`: `BackupTooOld` fires when no dump succeeded for this
+   * long (kube-state-metrics' `kube_cronjob_status_last_successful_time`);
+   * keep it above the interval of `schedule`.
    * @default Duration.hours(48)
    */
   readonly maxAge?: Duration;
@@ -208,6 +209,14 @@ export function restoreUnitParts(r: MySqlRestoreSettings, scope: Construct): Uni
 }
 
 /**
+ * Name of the dump CronJob (`BackupTooOld` watches it).
+ * @internal
+ */
+export function backupCronJobName(identity: WorkloadIdentity): string {
+  return `${identity.name}-backup`;
+}
+
+/**
  * What the backup Jobs need from the replica set.
  * @internal
  */
@@ -259,7 +268,7 @@ export function addBackupJobs(scope: Construct, p: BackupJobsProps): { backup: k
   const location = s3 ? s3Location(b.target, identity.name, '/tmp') : undefined;
   const backup = new ScheduledJob(scope, 'Backup', {
     ...common,
-    name: `${identity.name}-backup`,
+    name: backupCronJobName(identity),
     labels: labels('backup'),
     schedule: b.schedule,
     backoffLimit: 2,
@@ -300,71 +309,4 @@ export function addBackupJobs(scope: Construct, p: BackupJobsProps): { backup: k
     volumes: [claim ? store : { name: 'backup', storage: Storage.ephemeral() }, { name: 'scratch', storage: Storage.ephemeral() }, TMP],
   });
   return { backup: backup.cronJob, verify: verify.cronJob };
-}
-
-/**
- * Alerts on mysqld_exporter's metrics (names checked against its
- * collector/slave_status.go, global_status.go, global_variables.go and
- * exporter.go), scoped to this set's pods:
- * - `mysql_up`: 1 while the exporter reaches its server;
- * - `mysql_slave_status_<column>`: one series per column of SHOW [ALL] SLAVES
- *   STATUS, lower-cased; Yes/No become 1/0 and NULL is left out. MariaDB and
- *   the SHOW SLAVE STATUS of older MySQL name them slave_io_running,
- *   slave_sql_running and seconds_behind_master; exporters that read MySQL
- *   8.4's SHOW REPLICA STATUS get replica_io_running, replica_sql_running and
- *   seconds_behind_source: the rules accept either;
- * - `mysql_global_status_threads_connected`, `mysql_global_variables_max_connections`.
- * A replica with no running-thread series at all (a source never reached,
- * replication never configured) counts as stopped.
- * @internal
- */
-export function mysqlAlerts(identity: WorkloadIdentity, replicas: number, maxLagSeconds: number): AlertRule[] {
-  const ns = identity.namespaceName ? `namespace="${identity.namespaceName}", ` : '';
-  const all = `${ns}pod=~"${identity.name}-[0-9]+"`;
-  const replicasSel = `${ns}pod=~"${identity.name}-[1-9][0-9]*"`;
-  const either = (a: string, b: string) => `(mysql_slave_status_${a}{${replicasSel}} or mysql_slave_status_${b}{${replicasSel}})`;
-  const set = `${identity.namespaceName ?? 'default'}/${identity.name}`;
-  return [
-    {
-      name: 'MySQLDown', severity: 'critical', pendingFor: Duration.minutes(1),
-      expr: `mysql_up{${all}} == 0 or absent(mysql_up{${all}})`,
-      summary: `A MySQL member of ${set} does not answer its exporter ({{ $labels.pod }})`,
-      description: 'The exporter beside the server cannot query it (or no member is scraped at all). On the primary writes fail; a replica drops out of the read Service. Look at the pod\'s events and the server container\'s log.',
-    },
-    ...(replicas > 1 ? [
-      {
-        name: 'MySQLReplicationStopped', severity: 'critical', pendingFor: Duration.minutes(2),
-        expr: `mysql_up{${replicasSel}} == 1 unless on (pod) (${either('slave_io_running', 'replica_io_running')} == 1 and on (pod) ${either('slave_sql_running', 'replica_sql_running')} == 1)`,
-        summary: `Replication is stopped on replica {{ $labels.pod }} of ${set}`,
-        description: 'Its IO thread (connection to the primary) or SQL thread (applying changes) does not run, so it serves ever staler reads and is not Ready. SHOW REPLICA STATUS shows Last_IO_Error / Last_SQL_Error.',
-      },
-      {
-        name: 'MySQLReplicationLag', severity: 'warning', pendingFor: Duration.minutes(5),
-        expr: `max by (pod) ${either('seconds_behind_master', 'seconds_behind_source')} > ${maxLagSeconds}`,
-        summary: `Replica {{ $labels.pod }} of ${set} is more than ${maxLagSeconds} s behind the primary`,
-        description: 'A replica this far behind is not Ready (maxReplicaLag), so reads go to the others. Check its disk and CPU, long transactions on the primary, and the SQL thread\'s state.',
-      },
-    ] : []),
-    {
-      name: 'MySQLTooManyConnections', severity: 'warning', pendingFor: Duration.minutes(5),
-      expr: `max by (pod) (mysql_global_status_threads_connected{${all}}) / max by (pod) (mysql_global_variables_max_connections{${all}}) > 0.9`,
-      summary: `MySQL {{ $labels.pod }} of ${set} uses over 90% of max_connections`,
-      description: 'New connections will soon be refused. Look for connection leaks, or add a pooler, or raise maxConnections.',
-    },
-  ];
-}
-
-/**
- * The alert on dump age, from kube-state-metrics' view of the backup CronJob.
- * @internal
- */
-export function backupAgeAlert(identity: WorkloadIdentity, b: MySqlBackupSettings): AlertRule {
-  const ns = identity.namespaceName ?? 'default';
-  const hours = Math.round(b.maxAge.toSeconds() / 360) / 10;
-  return {
-    name: 'MySQLBackupTooOld', pendingFor: Duration.minutes(30),
-    expr: `time() - max(kube_cronjob_status_last_successful_time{namespace="${ns}", cronjob="${identity.name}-backup"}) > ${b.maxAge.toSeconds()}`,
-    summary: `No backup of ${identity.name} succeeded in the last ${hours} hours`,
-    description: 'A restore would lose everything written since the last good dump. Look at the backup Jobs\' logs (a replica to dump from must answer).',
-  };
 }

@@ -15,7 +15,8 @@ import {
   MYSQL_CONFIG_DIR, MYSQL_INSTANCE_DIR, MYSQL_PORT, MYSQL_RUN_DIR, MYSQL_SECRET_DIR, MYSQL_VOLUME_DIR,
   renderMemberFiles,
 } from './config';
-import { addBackupJobs, backupAgeAlert, exporterUnitParts, mysqlAlerts, restoreUnitParts, UnitParts } from './backup';
+import { mysqlAlerts } from './alerts';
+import { addBackupJobs, backupCronJobName, exporterUnitParts, restoreUnitParts, UnitParts } from './backup';
 import type { MySqlBackupOptions, MySqlRestoreOptions } from './backup';
 import { MySqlFlavor } from './flavor';
 import { mySqlSettings } from './settings';
@@ -139,7 +140,8 @@ export interface MySqlReplicaSetProps extends StatefulSystemProps {
  * - `disruptionBudget`: one member at a time
  * - `monitoring`: adds a mysqld_exporter sidecar (user `exporter`), a
  *   ServiceMonitor and alerts (member down, replication stopped or lagging,
- *   connections near max_connections, and with `backup` a backup too old)
+ *   connections near max_connections, the StatefulSet and volume alerts of
+ *   every workload and, with `backup`, `BackupTooOld`)
  */
 export class MySqlReplicaSet extends StatefulSystem {
   /** Members (one primary, the rest replicas). */
@@ -210,9 +212,8 @@ export class MySqlReplicaSet extends StatefulSystem {
       configFiles: [...renderMemberFiles(s.myCnf, { ...s.start, primaryHost: identity.podFqdn(0) }, s.probe), ...parts.flatMap((x) => x.configFiles ?? [])],
       initContainers: [identityContainer(), ...parts.flatMap((x) => x.initContainers ?? [])],
       containers: [serverContainer(s.flavor), ...parts.flatMap((x) => x.containers ?? [])],
-      alerts: s.monitoring
-        ? [...mysqlAlerts(identity, s.replicas, s.probe.maxLagSeconds), ...(s.backup ? [backupAgeAlert(identity, s.backup)] : [])]
-        : undefined,
+      alerts: s.monitoring ? mysqlAlerts(identity, s.replicas, s.probe.maxLagSeconds) : undefined,
+      backupAlert: s.monitoring && s.backup ? { cronJobs: [backupCronJobName(identity)], maxAge: s.backup.maxAge } : undefined,
     });
     this.primaryService = this.workload.addClientService('Primary', { name: `${identity.name}-primary`, ordinal: 0 });
     this.readService = this.workload.addClientService('Read', { name: `${identity.name}-read` });

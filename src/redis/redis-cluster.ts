@@ -41,8 +41,9 @@ export interface RedisBackupOptions {
    */
   readonly keep?: number;
   /**
-   * With `monitoring`: alert when no backup succeeded for this long
-   * (kube-state-metrics' `kube_cronjob_status_last_successful_time`).
+   * With `monitoring`: `BackupTooOld` fires when no backup succeeded for
+   * this long (kube-state-metrics' `kube_cronjob_status_last_successful_time`);
+   * keep it above the interval of `schedule`.
    * @default Duration.hours(48)
    */
   readonly maxAge?: Duration;
@@ -170,7 +171,10 @@ const BOOTSTRAP_DEADLINE = Duration.minutes(90);
  * - `terminationGracePeriod`: `Duration.seconds(30)`
  * - `disruptionBudget`: `{ maxUnavailable: 1 }`
  * - `monitoring`: adds a redis_exporter sidecar (port 9121, the password from
- *   the Secret), a ServiceMonitor and alerts
+ *   the Secret), a ServiceMonitor and alerts (node down, cluster state,
+ *   slots, a master short of replicas, memory, rejected connections, the
+ *   StatefulSet and volume alerts of every workload and, with `backup`,
+ *   `BackupTooOld`)
  */
 export class RedisCluster extends StatefulSystem {
   /** The key of the password in the credentials Secret (and in an `existingSecret`). */
@@ -229,6 +233,7 @@ export class RedisCluster extends StatefulSystem {
       initContainers: s.restore ? [restoreContainer(s)] : undefined,
       containers: [nodeContainer(authEnv), ...(s.exporterImage ? [exporterContainer(s.exporterImage, this.credentials)] : [])],
       alerts: s.exporterImage ? redisAlerts(s) : undefined,
+      backupAlert: s.exporterImage && s.backup ? { cronJobs: [s.backup.cronJobName], maxAge: s.backup.maxAge } : undefined,
     });
     this.seedNodes = Array.from({ length: this.nodes }, (_, i) => `${this.workload.podFqdn(i)}:${REDIS_CLIENT_PORT}`).join(',');
     // replicas sync from their masters (and MIGRATE moves keys) over the client port, whoever else is admitted to it

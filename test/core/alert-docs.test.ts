@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import {
-  AlertRule, MetricsMonitor, MongoReplicaSet, PortRole, PostgresReplicaSet, Probe, StatefulWorkload, Storage, ZooKeeperEnsemble,
+  AlertRule, KafkaCluster, MetricsMonitor, MongoReplicaSet, MySqlReplicaSet, PortRole, PostgresReplicaSet, Probe, RedisCluster, StatefulWorkload, Storage, ZooKeeperEnsemble,
 } from '../../src';
 import { alertsOf } from '../support/promtool';
 
@@ -48,6 +48,10 @@ function everyConfiguration(): any[][] {
     (c) => new PostgresReplicaSet(c, 'pg', { image: PG_IMAGE, monitoring: {}, backup: {} }),
     (c) => new MongoReplicaSet(c, 'mongo', { monitoring: {}, backup: {} }),
     (c) => new MongoReplicaSet(c, 'mongo', { replicas: 2, arbiter: true, monitoring: {} }),
+    (c) => new MySqlReplicaSet(c, 'mysql', { monitoring: {}, backup: {} }),
+    (c) => new MySqlReplicaSet(c, 'mysql', { replicas: 1, monitoring: {} }),
+    (c) => new RedisCluster(c, 'redis', { monitoring: {}, backup: {} }),
+    (c) => new RedisCluster(c, 'redis', { replicasPerMaster: 0, monitoring: {} }),
     (c) => generic(c),
   ];
   return configs.map((make) => {
@@ -104,7 +108,8 @@ describe('runbooks (docs/runbooks.md)', () => {
 function readmeTables(): Map<string, string[][]> {
   const start = README.indexOf('### Metrics and alerts');
   expect(start).toBeGreaterThan(0);
-  const section = README.slice(start, README.indexOf('\n## ', start));
+  // up to the next section ('### Backup and restore'), whose option tables are no rule tables
+  const section = README.slice(start, README.indexOf('\n### ', start + 1));
   const out = new Map<string, string[][]>();
   for (const part of section.split(/^#### /m).slice(1)) {
     const [heading, ...body] = part.split('\n');
@@ -112,6 +117,14 @@ function readmeTables(): Map<string, string[][]> {
     out.set(heading.trim(), rows);
   }
   return out;
+}
+
+/** The systems table at the top of "Metrics and alerts": system names and what they export (or 'not yet'). */
+function systemsTable(): { system: string; monitors: boolean }[] {
+  const start = README.indexOf('### Metrics and alerts');
+  const intro = README.slice(start, README.indexOf('\n#### ', start));
+  const rows = intro.split('\n').filter((l) => l.startsWith('| `')).map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+  return rows.flatMap(([systems, metrics]) => systems.split(',').map((x) => ({ system: x.trim().replace(/`/g, ''), monitors: !metrics.startsWith('not yet') })));
 }
 
 function forText(d: Duration | undefined): string {
@@ -138,10 +151,36 @@ describe('README rule tables ("Operations → Metrics and alerts")', () => {
     expect(tables.get('Every monitored workload')!.map((r) => r.slice(0, 4))).toEqual(rulesOf(generic(chart())).shared.map(row));
   });
 
+  test('the systems table says which systems take monitoring and which throw, and they do', () => {
+    const make: { [system: string]: (c: Chart) => unknown } = {
+      ZooKeeperEnsemble: (c) => new ZooKeeperEnsemble(c, 'zk', { monitoring: {} }),
+      KafkaCluster: (c) => new KafkaCluster(c, 'kafka', { monitoring: {} }),
+      MySqlReplicaSet: (c) => new MySqlReplicaSet(c, 'mysql', { monitoring: {} }),
+      RedisCluster: (c) => new RedisCluster(c, 'redis', { monitoring: {} }),
+      PostgresReplicaSet: (c) => new PostgresReplicaSet(c, 'pg', { monitoring: {} }),
+      MongoReplicaSet: (c) => new MongoReplicaSet(c, 'mongo', { monitoring: {} }),
+      StatefulWorkload: (c) => generic(c),
+    };
+    const claims = systemsTable();
+    expect(claims.map((x) => x.system).sort()).toEqual(Object.keys(make).sort());
+    const actual = claims.map(({ system }) => {
+      const c = chart();
+      try {
+        make[system](c);
+      } catch (e) {
+        return { system, monitors: !/monitoring/.test(String(e)) };
+      }
+      return { system, monitors: Testing.synth(c).some((o) => o.kind === 'ServiceMonitor') };
+    });
+    expect(actual).toEqual(claims);
+  });
+
   test.each([
     ['ZooKeeperEnsemble', (c: Chart) => new ZooKeeperEnsemble(c, 'zk', { monitoring: {} }).workload],
     ['PostgresReplicaSet', (c: Chart) => new PostgresReplicaSet(c, 'pg', { monitoring: {} }).workload],
     ['MongoReplicaSet', (c: Chart) => new MongoReplicaSet(c, 'mongo', { monitoring: {} }).workload],
+    ['MySqlReplicaSet', (c: Chart) => new MySqlReplicaSet(c, 'mysql', { monitoring: {} }).workload],
+    ['RedisCluster', (c: Chart) => new RedisCluster(c, 'redis', { monitoring: {} }).workload],
   ])('the alerts of %s', (system, make) => {
     expect(tables.get(system)!.map((r) => r.slice(0, 4))).toEqual(rulesOf(make(chart())).own.map(row));
   });

@@ -5,6 +5,8 @@ import { gunzipSync } from 'zlib';
 import { Chart, Size, Testing } from 'cdk8s';
 import { BackupTarget, MySqlFlavor, MySqlReplicaSet, MySqlReplicaSetProps, Resources, S3UriStyle, Storage } from '../../src';
 import { k8s } from '../../src/core/private/k8s';
+import { scraped } from '../support/alert-cases';
+import { havePromtool, seriesFromScrape, testRules } from '../support/promtool';
 import { BinaryShim, LocalCluster } from './harness/cluster';
 import { describeWithNamespaces, until } from './harness/testing';
 
@@ -192,6 +194,17 @@ describeWithNamespaces('MySqlReplicaSet operations (MariaDB): exporter, backups,
     expect(onPrimary).toMatch(/^mysql_global_variables_max_connections 200$/m);
     expect(onPrimary).toMatch(/^mysql_global_status_threads_connected \d+$/m);
     expect(onPrimary).not.toMatch(/^mysql_slave_status_slave_io_running/m);
+    // AND every metric the set's own rules read is served (MySQL 8.4's replica_* names are alternatives MariaDB does not give),
+    // and promtool, fed both pages as the ServiceMonitor labels them, finds none of those alerts firing
+    const rule = objects.find((o) => o.kind === 'PrometheusRule' && o.metadata.namespace === 'orders');
+    const own = rule.spec.groups[0].rules;
+    const used = [...new Set(own.flatMap((r: any) => r.expr.match(/mysql_[a-z_]+(?=\{)/g) as string[]))].filter((m) => !/replica_|_source$/.test(m as string)) as string[];
+    for (const m of used) expect({ metric: m, served: [onPrimary, replica].some((p) => new RegExp(`^${m}[{ ]`, 'm').test(p)) }).toEqual({ metric: m, served: true });
+    if (havePromtool()) {
+      const input = Object.assign({}, ...[onPrimary, replica].map((p, i) => seriesFromScrape(p, used, scraped('orders', 'orders', i, 'exporter', 9104))));
+      const r = testRules([rule], own.map((x: any) => ({ name: `${x.alert} on the scraped pages`, alert: x.alert, at: '10m', series: input, fires: [] })));
+      expect(r.ok || r.output).toBe(true);
+    }
     // AND the exporter's user has only its grants, three connections, and no way in from another pod
     const exporter = "'exporter'@'127.0.0.1'";
     expect(await rootSql(source.db, 1, `SHOW GRANTS FOR ${exporter}`)).toMatch(/^GRANT SELECT, PROCESS, (REPLICATION CLIENT|BINLOG MONITOR), SLAVE MONITOR ON \*\.\* TO `exporter`@`127\.0\.0\.1`/);

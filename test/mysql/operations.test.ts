@@ -76,33 +76,47 @@ describe('MySqlReplicaSet monitoring', () => {
     expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
   });
 
-  test('alerts: member down, replication stopped or lagging beyond maxReplicaLag, connections near max_connections, scoped to the set\'s pods', () => {
-    // GIVEN a lag threshold of 2 minutes
+  test('alerts: member down, replication stopped or lagging, connections near max_connections, then the shared ones; maxReplicaLag is the lag threshold', () => {
+    // GIVEN a lag limit of 2 minutes
     const c = chart();
     new MySqlReplicaSet(c, 'orders', { monitoring: {}, maxReplicaLag: Duration.minutes(2) });
     // WHEN
-    const rules = only(synthValid(c), 'PrometheusRule').spec.groups[0].rules;
-    const rule = (name: string) => rules.find((r: any) => r.alert === name);
-    // THEN
-    expect(rules.map((r: any) => r.alert)).toEqual(['MySQLDown', 'MySQLReplicationStopped', 'MySQLReplicationLag', 'MySQLTooManyConnections']);
-    const all = 'namespace="shop", pod=~"test-orders-[0-9]+"';
-    const replicas = 'namespace="shop", pod=~"test-orders-[1-9][0-9]*"';
-    expect(rule('MySQLDown').expr).toBe(`mysql_up{${all}} == 0 or absent(mysql_up{${all}})`);
-    expect(rule('MySQLReplicationStopped').expr).toBe(`mysql_up{${replicas}} == 1 unless on (pod) (`
-      + `(mysql_slave_status_slave_io_running{${replicas}} or mysql_slave_status_replica_io_running{${replicas}}) == 1 and on (pod) `
-      + `(mysql_slave_status_slave_sql_running{${replicas}} or mysql_slave_status_replica_sql_running{${replicas}}) == 1)`);
-    expect(rule('MySQLReplicationLag').expr).toBe(`max by (pod) (mysql_slave_status_seconds_behind_master{${replicas}} or mysql_slave_status_seconds_behind_source{${replicas}}) > 120`);
-    expect(rule('MySQLTooManyConnections').expr).toBe(`max by (pod) (mysql_global_status_threads_connected{${all}}) / max by (pod) (mysql_global_variables_max_connections{${all}}) > 0.9`);
-    expect(rule('MySQLDown').labels.severity).toBe('critical');
-    for (const r of rules) expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
+    const groups = only(synthValid(c), 'PrometheusRule').spec.groups;
+    // THEN the set's own group comes first (test/mysql/alerts.test.ts evaluates every rule with promtool)
+    expect(groups.map((g: any) => g.rules.map((r: any) => r.alert))).toEqual([
+      ['MySQLDown', 'MySQLReplicationStopped', 'MySQLReplicationLag', 'MySQLTooManyConnections'],
+      ['StatefulSetReplicasMismatch', 'StatefulSetGenerationMismatch', 'StatefulSetUpdateNotRolledOut', 'VolumeFillingUp', 'VolumeAlmostFull'],
+    ]);
+    const lag = groups[0].rules.find((r: any) => r.alert === 'MySQLReplicationLag');
+    expect(lag.expr).toMatch(/ > 120$/);
+    expect(lag.annotations.summary).toBe('Replica {{ $labels.pod }} of shop/test-orders is more than 120 s behind the primary');
+    for (const r of groups.flatMap((g: any) => g.rules)) expect(Object.keys(r.annotations).sort()).toEqual(['description', 'runbook_url', 'summary']);
   });
 
-  test('a set without replicas has no replication alerts; with backup there is a backup-age alert on maxAge', () => {
+  test('a set without replicas has no replication alerts; with backup, BackupTooOld watches the dump CronJob with maxAge as its threshold', () => {
+    // GIVEN a monitored set of one with backups that may be 30 hours old
     const c = chart();
-    new MySqlReplicaSet(c, 'orders', { replicas: 1, monitoring: {}, backup: { maxAge: Duration.hours(30) } });
-    const rules = only(synthValid(c), 'PrometheusRule').spec.groups[0].rules;
-    expect(rules.map((r: any) => r.alert)).toEqual(['MySQLDown', 'MySQLTooManyConnections', 'MySQLBackupTooOld']);
-    expect(rules[2].expr).toBe('time() - max(kube_cronjob_status_last_successful_time{namespace="shop", cronjob="test-orders-backup"}) > 108000');
+    const db = new MySqlReplicaSet(c, 'orders', { replicas: 1, monitoring: {}, backup: { maxAge: Duration.hours(30) } });
+    // WHEN
+    const objects = synthValid(c);
+    const rules = only(objects, 'PrometheusRule').spec.groups.flatMap((g: any) => g.rules);
+    // THEN
+    expect(rules.map((r: any) => r.alert)).toEqual([
+      'MySQLDown', 'MySQLTooManyConnections',
+      'StatefulSetReplicasMismatch', 'StatefulSetGenerationMismatch', 'StatefulSetUpdateNotRolledOut', 'VolumeFillingUp', 'VolumeAlmostFull', 'BackupTooOld',
+    ]);
+    const backup = rules.find((r: any) => r.alert === 'BackupTooOld');
+    const watched = [...new Set([...backup.expr.matchAll(/cronjob=~"([^"]+)"/g)].flatMap((m: RegExpMatchArray) => m[1].split('|')))];
+    expect(watched).toEqual([db.backupCronJob!.name]);
+    expect(objects.filter((o) => o.kind === 'CronJob').map((o) => o.metadata.name)).toContain(db.backupCronJob!.name);
+    expect(backup.expr).toContain('> 30 * 3600');
+    expect(backup.annotations.summary).toBe('No backup of shop/test-orders succeeded in the last 30 hours');
+  });
+
+  test('without monitoring, backup renders no alerts', () => {
+    const c = chart();
+    new MySqlReplicaSet(c, 'orders', { backup: {} });
+    expect(synthValid(c).filter((o) => o.kind === 'PrometheusRule' || o.kind === 'ServiceMonitor')).toEqual([]);
   });
 });
 
