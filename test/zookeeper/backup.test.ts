@@ -151,7 +151,7 @@ describe('ZooKeeperEnsemble backup', () => {
     const rules = only(objects, 'PrometheusRule').spec.groups.flatMap((g: any) => g.rules);
     const rule = rules.find((r: any) => r.alert === 'BackupTooOld');
     expect(rule.expr).toContain('cronjob=~"test-zk-backup"');
-    expect(rule.expr).toContain('> 108000');
+    expect(rule.expr).toContain('> 30 * 3600');
     expect(rule.annotations.summary).toBe('No backup of streaming/test-zk succeeded in the last 30 hours');
     expect(rules.map((r: any) => r.alert)).not.toContain('ZooKeeperBackupTooOld');
   });
