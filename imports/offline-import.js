@@ -28,5 +28,7 @@ util.download = async (url) => {
   return fs.readFileSync(file, 'utf-8');
 };
 
-process.argv = [process.argv[0], 'cdk8s', 'import', ...process.argv.slice(2)];
+// --no-save: the CLI would rewrite cdk8s.yaml (dropping its comments) and list
+// every spec imported here; --check-upgrade=false: no registry lookup offline.
+process.argv = [process.argv[0], 'cdk8s', 'import', '--no-save', '--check-upgrade=false', ...process.argv.slice(2)];
 require(path.join(cli, 'lib', 'cli', 'index.js'));

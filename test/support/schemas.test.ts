@@ -6,6 +6,7 @@ import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
+import * as YAML from 'yaml';
 import { addExamples } from '../../examples';
 import { SCHEMA_SOURCES, SCHEMAS_DIR } from './schemas';
 
@@ -21,10 +22,10 @@ const GENERATED = ['SHA256SUMS', 'NOTICE'];
 
 interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
 
-/** Runs the refresh script without blocking this process (the http test serves its source). */
-function refresh(args: string[]): Promise<Run> {
+/** Runs a node script without blocking this process (the http test serves the refresh's source). */
+function node(script: string, args: string[], cwd = REPO): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REFRESH, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCHEMAS_KUBERNETES_SOURCE: '', SCHEMAS_CRDS_SOURCE: '' } });
+    const child = spawn(process.execPath, [script, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCHEMAS_KUBERNETES_SOURCE: '', SCHEMAS_CRDS_SOURCE: '' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -34,11 +35,14 @@ function refresh(args: string[]): Promise<Run> {
   });
 }
 
+const refresh = (args: string[]) => node(REFRESH, args);
 const sha256 = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 /** sha256 of every data and generated file below `dir` (undefined where missing). */
 const digests = (dir: string) => Object.fromEntries([...DATA, ...GENERATED].map((rel) => [rel, fs.existsSync(path.join(dir, rel)) ? sha256(path.join(dir, rel)) : undefined]));
 
-describe('schemas/ and scripts/schemas/refresh.js', () => {
+jest.setTimeout(60_000);
+
+describe('schemas/, scripts/schemas/refresh.js and the imports generated from schemas/crds', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-schemas-'));
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const fresh = (name: string) => fs.mkdirSync(path.join(tmp, name));
@@ -156,6 +160,33 @@ describe('schemas/ and scripts/schemas/refresh.js', () => {
     const r = await refresh([]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/name a source\nusage: refresh.js --kubernetes SRC --crds SRC/);
+  });
+
+  test('cdk8s.yaml imports exactly the vendored CRDs; the offline import regenerates imports/*.ts byte for byte and Kubernetes 1.27 from schemas/, without rewriting cdk8s.yaml', async () => {
+    // GIVEN cdk8s.yaml, whose imports are the CRD files of sources.json
+    const configFile = path.join(REPO, 'cdk8s.yaml');
+    const config = fs.readFileSync(configFile, 'utf-8');
+    expect(YAML.parse(config).imports.map((i: string) => i.split(':=').pop()).sort())
+      .toEqual(Object.keys(SCHEMA_SOURCES.crds.files).map((f) => `schemas/crds/${f}`).sort());
+    // WHEN `npm run import` runs into a temporary directory
+    const out = path.join(tmp, 'imports');
+    const r = await node(path.join(REPO, 'imports', 'offline-import.js'), ['-o', out]);
+    expect(r.status).toBe(0);
+    // THEN it generates the committed imports/*.ts, unchanged, and leaves cdk8s.yaml (and its comments) alone
+    const committed = fs.readdirSync(path.join(REPO, 'imports')).filter((f) => f.endsWith('.ts')).sort();
+    expect(fs.readdirSync(out).sort()).toEqual(committed);
+    expect(committed.map((f) => sha256(path.join(out, f)))).toEqual(committed.map((f) => sha256(path.join(REPO, 'imports', f))));
+    // AND `k8s@1.27.0` (an explicit spec, which the CLI would otherwise add to cdk8s.yaml) is generated from
+    // schemas/kubernetes with the Kube classes cdk8s-plus-27 ships
+    const k8sOut = path.join(tmp, 'imports-k8s');
+    expect((await node(path.join(REPO, 'imports', 'offline-import.js'), ['k8s@1.27.0', '-o', k8sOut])).status).toBe(0);
+    const classes = (file: string) => [...fs.readFileSync(file, 'utf-8').matchAll(/^export (?:declare )?class (Kube\w+)/gm)].map((m) => m[1]).sort();
+    const plus = classes(path.join(path.dirname(require.resolve('cdk8s-plus-27/package.json')), 'lib', 'imports', 'k8s.d.ts'));
+    expect(plus.length).toBeGreaterThan(0);
+    expect(classes(path.join(k8sOut, 'k8s.ts'))).toEqual(plus);
+    const after = fs.readFileSync(configFile, 'utf-8');
+    if (after !== config) fs.writeFileSync(configFile, config);
+    expect(after).toBe(config);
   });
 });
 
