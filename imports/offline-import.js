@@ -4,9 +4,10 @@
 // uses the identical classes that cdk8s-plus-27 ships, see src/core/private/k8s.ts.)
 //
 // `cdk8s import k8s@X` downloads the Kubernetes OpenAPI definitions from GitHub,
-// which CI and developer machines cannot reach. The same definitions are kept in
-// ../shared/k8s-schemas, so this wrapper answers the CLI's schema download from
-// that folder and then runs the ordinary `cdk8s import` command unchanged.
+// which CI and developer machines cannot reach. The project carries the same
+// definitions in schemas/kubernetes (see schemas/NOTICE), so this wrapper answers
+// the CLI's schema download from that folder and then runs the ordinary
+// `cdk8s import` command unchanged.
 // Usage: node imports/offline-import.js <cdk8s import arguments...>
 'use strict';
 const fs = require('fs');
@@ -14,7 +15,7 @@ const path = require('path');
 
 // the package's exports map hides lib/, so load its files by path
 const cli = path.dirname(require.resolve('cdk8s-cli/package.json', { paths: [path.join(__dirname, '..')] }));
-const schemas = path.resolve(__dirname, '..', '..', 'shared', 'k8s-schemas');
+const schemas = path.resolve(__dirname, '..', 'schemas', 'kubernetes');
 const util = require(path.join(cli, 'lib', 'util.js'));
 const download = util.download;
 util.download = async (url) => {
@@ -27,5 +28,7 @@ util.download = async (url) => {
   return fs.readFileSync(file, 'utf-8');
 };
 
-process.argv = [process.argv[0], 'cdk8s', 'import', ...process.argv.slice(2)];
+// --no-save: the CLI would rewrite cdk8s.yaml (dropping its comments) and list
+// every spec imported here; --check-upgrade=false: no registry lookup offline.
+process.argv = [process.argv[0], 'cdk8s', 'import', '--no-save', '--check-upgrade=false', ...process.argv.slice(2)];
 require(path.join(cli, 'lib', 'cli', 'index.js'));

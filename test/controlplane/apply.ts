@@ -1,7 +1,6 @@
 /** Server-side apply of synthesized objects, and what the API server said about each. */
-import * as fs from 'fs';
-import * as path from 'path';
-import { ControlPlane, REPO, sleep } from './harness';
+import { CRD_FILES } from '../support/schemas';
+import { ControlPlane, sleep } from './harness';
 
 type Json = any;
 
@@ -59,21 +58,9 @@ export function changedBetween(before: Map<string, string>, after: Map<string, s
   return [...after.keys()].filter((k) => before.get(k) !== after.get(k));
 }
 
-/** The Prometheus Operator CRDs: ../shared/crds for now (issue 15 vendors them into the repo). */
-export const CRD_DIR = path.resolve(REPO, '..', 'shared', 'crds');
-
-export function crdsAvailable(): boolean {
-  if (fs.existsSync(CRD_DIR)) return true;
-  const what = `${CRD_DIR} (Prometheus Operator CRDs)`;
-  if (process.env.CI) throw new Error(`${what} is required in CI`);
-  process.stderr.write(`\n*** SKIPPED: ${what} is not available, so the control-plane tests did not run ***\n`);
-  return false;
-}
-
-/** Installs the CRDs and waits until they are Established. */
+/** Installs the Prometheus Operator CRDs the project carries (schemas/crds) and waits until they are Established. */
 export async function installCrds(cp: ControlPlane): Promise<string[]> {
-  const files = fs.readdirSync(CRD_DIR).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(CRD_DIR, f));
-  const args = files.flatMap((f) => ['-f', f]);
+  const args = CRD_FILES.flatMap((f) => ['-f', f]);
   cp.must(['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, ...args]);
   cp.must(['wait', '--for=condition=Established', '--timeout=60s', ...args]);
   // discovery of the new group may lag a moment behind Established

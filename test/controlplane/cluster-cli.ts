@@ -13,7 +13,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { applyServerSide, CRD_DIR, installCrds, namespacesOf } from './apply';
+import { CRD_DIR } from '../support/schemas';
+import { applyServerSide, installCrds, namespacesOf } from './apply';
 import { bin, cacheDir, ControlPlane, controlPlaneAvailable, KUBERNETES_VERSION, REPO } from './harness';
 import { createDefaultStorageClass } from './volumes';
 
@@ -52,15 +53,11 @@ async function up(): Promise<void> {
   }
   const cp = await ControlPlane.start({ persistent: { dir: stateDir } });
   createDefaultStorageClass(cp);
-  let crds = 'not installed';
-  if (fs.existsSync(CRD_DIR)) {
-    await installCrds(cp);
-    crds = `installed from ${CRD_DIR}`;
-  }
+  await installCrds(cp);
   fs.writeFileSync(stateFile, JSON.stringify({ server: cp.server, kubeconfig: cp.kubeconfig, pids: cp.pids() }, undefined, 2));
   say([
     `Kubernetes ${KUBERNETES_VERSION} control plane at ${cp.server} (127.0.0.1 only; 6 kwok fake nodes, no real containers)`,
-    `Prometheus Operator CRDs: ${crds}; default StorageClass controlplane-local (create PersistentVolumes to bind claims)`,
+    `Prometheus Operator CRDs: installed from ${CRD_DIR}; default StorageClass controlplane-local (create PersistentVolumes to bind claims)`,
     `logs: ${stateDir}/*.log`,
     '',
     `export KUBECONFIG=${cp.kubeconfig}`,

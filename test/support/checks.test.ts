@@ -1,8 +1,11 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { RedisCluster } from '../../src';
 import { WebChart } from '../../examples/web';
 import { crossReferenceProblems } from './cross-refs';
 import { kubernetesModelsProblems, monokleProblems, schemaProblems, scriptProblems } from './manifest';
+import { CrdSchemas, KUBERNETES_VERSIONS, KubernetesSchema, SCHEMA_SOURCES, SCHEMAS_DIR } from './schemas';
 
 // The checks every manifest passes must themselves catch what they claim to:
 // each test breaks a known-good manifest in one way and expects that finding.
@@ -12,6 +15,28 @@ function web(): any[] {
 const sts = (objects: any[]) => objects.find((o) => o.kind === 'StatefulSet');
 
 describe('manifest checks', () => {
+  test('the strict validators are compiled from every definition the project carries, so the schema checks cannot be skipped', () => {
+    // GIVEN the Kubernetes versions in schemas/kubernetes
+    const dirs = fs.readdirSync(path.join(SCHEMAS_DIR, 'kubernetes')).sort();
+    expect(dirs.length).toBeGreaterThan(0);
+    expect([...KUBERNETES_VERSIONS].sort()).toEqual(dirs);
+    for (const v of dirs) {
+      // THEN each version's validators hold all of its definitions
+      const file = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, 'kubernetes', v, '_definitions.json'), 'utf-8'));
+      const count = Object.keys(file.definitions).length;
+      expect(count).toBeGreaterThan(0);
+      expect(KubernetesSchema.forVersion(v).definitionCount).toBe(count);
+      console.log(`strict schema validators: Kubernetes ${v}, ${count} definitions`);
+    }
+    // AND every CRD of schemas/crds has a validator
+    const group = SCHEMA_SOURCES.crds.group;
+    const kinds = CrdSchemas.get().kinds;
+    for (const kind of Object.values(SCHEMA_SOURCES.crds.files)) {
+      expect(kinds.filter((k) => k.startsWith(`${group}/`) && k.endsWith(`/${kind}`)).length).toBeGreaterThan(0);
+    }
+    console.log(`strict CRD validators: ${kinds.join(', ')}`);
+  });
+
   test('a known-good manifest has no findings', () => {
     const objects = web();
     expect([...schemaProblems(objects), ...crossReferenceProblems(objects), ...monokleProblems(objects), ...kubernetesModelsProblems(objects)]).toEqual([]);

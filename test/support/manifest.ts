@@ -1,9 +1,8 @@
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { crossReferenceProblems, CrossRefOptions } from './cross-refs';
-import { CrdSchemas, KUBERNETES_VERSIONS, KubernetesSchema, SHARED_DIR } from './schemas';
+import { CrdSchemas, KUBERNETES_VERSIONS, KubernetesSchema } from './schemas';
 import { haveShellcheck, scriptsIn, shellcheck } from './shellcheck';
 
 type Json = any;
@@ -43,9 +42,8 @@ export function kubernetesModelsProblems(objects: Json[]): string[] {
   return problems;
 }
 
-/** Strict schema problems against every Kubernetes version in ../shared and the CRDs. */
+/** Strict schema problems against every Kubernetes version in schemas/ and the CRDs. */
 export function schemaProblems(objects: Json[]): string[] {
-  if (!fs.existsSync(SHARED_DIR) && unavailable(`${SHARED_DIR} (Kubernetes schemas)`)) return [];
   const problems: string[] = [];
   for (const o of objects) {
     if (CrdSchemas.get().has(o)) {

@@ -3,11 +3,16 @@ import * as path from 'path';
 import Ajv, { ValidateFunction } from 'ajv';
 import * as YAML from 'yaml';
 
-/** ../shared, beside the project root; CI always has it, a user's own clone may not. */
-export const SHARED_DIR = path.resolve(__dirname, '..', '..', '..', 'shared');
-export const KUBERNETES_VERSIONS = ['v1.27.0', 'v1.36.0'];
-
 type Json = any;
+
+/** The schemas the project carries (schemas/NOTICE says where they come from; scripts/schemas/refresh.js renews them). */
+export const SCHEMAS_DIR = path.resolve(__dirname, '..', '..', 'schemas');
+/** What schemas/ holds: the Kubernetes versions, the kinds the checks need, the CRD files. */
+export const SCHEMA_SOURCES: Json = JSON.parse(fs.readFileSync(path.join(SCHEMAS_DIR, 'sources.json'), 'utf-8'));
+export const KUBERNETES_VERSIONS: string[] = SCHEMA_SOURCES.kubernetes.versions;
+/** The Prometheus Operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule). */
+export const CRD_DIR = path.join(SCHEMAS_DIR, 'crds');
+export const CRD_FILES: string[] = Object.keys(SCHEMA_SOURCES.crds.files).map((f) => path.join(CRD_DIR, f));
 
 /**
  * Makes a schema strict the way the API server's field validation is: an
@@ -53,12 +58,15 @@ export class KubernetesSchema {
   }
 
   private readonly definitions: Json;
+  /** How many definitions the validators were compiled from. */
+  public readonly definitionCount: number;
   private readonly ajv = newAjv();
   private readonly validators = new Map<string, ValidateFunction | undefined>();
 
   private constructor(public readonly version: string) {
-    const file = path.join(SHARED_DIR, 'k8s-schemas', version, '_definitions.json');
+    const file = path.join(SCHEMAS_DIR, 'kubernetes', version, '_definitions.json');
     this.definitions = strictify(JSON.parse(fs.readFileSync(file, 'utf-8')).definitions);
+    this.definitionCount = Object.keys(this.definitions).length;
     this.ajv.addSchema({ $id: 'k8s', definitions: this.definitions });
   }
 
@@ -77,7 +85,7 @@ export class KubernetesSchema {
   }
 }
 
-/** Strict validators for the custom resources whose CRDs are in ../shared/crds. */
+/** Strict validators for the custom resources whose CRDs are in schemas/crds. */
 export class CrdSchemas {
   private static instance: CrdSchemas | undefined;
 
@@ -88,10 +96,9 @@ export class CrdSchemas {
   private readonly validators = new Map<string, ValidateFunction>();
 
   private constructor() {
-    const dir = path.join(SHARED_DIR, 'crds');
     const ajv = newAjv();
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-      for (const doc of YAML.parseAllDocuments(fs.readFileSync(path.join(dir, file), 'utf-8'))) {
+    for (const file of CRD_FILES) {
+      for (const doc of YAML.parseAllDocuments(fs.readFileSync(file, 'utf-8'))) {
         const crd = doc.toJSON();
         if (crd?.kind !== 'CustomResourceDefinition') continue;
         for (const v of crd.spec.versions) {
@@ -102,6 +109,11 @@ export class CrdSchemas {
         }
       }
     }
+  }
+
+  /** `group/version/Kind` of every custom resource with a validator. */
+  public get kinds(): string[] {
+    return [...this.validators.keys()];
   }
 
   /** True when `obj` is one of the custom resources we have a CRD for. */
