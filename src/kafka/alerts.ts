@@ -89,19 +89,19 @@ export function kafkaBrokerAlerts(brokers: WorkloadIdentity, count: number): Ale
     {
       name: 'KafkaUnderReplicatedPartitions', severity: 'warning', pendingFor: Duration.minutes(10),
       expr: `kafka_server_replicamanager_underreplicatedpartitions{${sel}} > 0`,
-      summary: `Broker {{ $labels.pod }} of ${cluster} leads {{ $value }} under-replicated partitions`,
+      summary: `Broker {{ $labels.pod }} of ${cluster} leads under-replicated partitions`,
       description: 'Followers of partitions this broker leads are out of the ISR for 10 minutes: a broker is down, slow or cannot keep up. One more failure may stop acks=all writes.',
     },
     {
       name: 'KafkaUnderMinIsrPartitions', severity: 'critical', pendingFor: Duration.minutes(1),
       expr: `kafka_server_replicamanager_underminisrpartitioncount{${sel}} > 0`,
-      summary: `Broker {{ $labels.pod }} of ${cluster} leads {{ $value }} partitions with fewer in-sync replicas than min.insync.replicas`,
+      summary: `Broker {{ $labels.pod }} of ${cluster} leads partitions with fewer in-sync replicas than min.insync.replicas`,
       description: 'Producers with acks=all get NOT_ENOUGH_REPLICAS on these partitions: writes fail until enough replicas are back in sync.',
     },
     {
       name: 'KafkaOfflineLogDirectory', severity: 'critical', pendingFor: Duration.minutes(1),
       expr: `kafka_log_logmanager_offlinelogdirectorycount{${sel}} > 0`,
-      summary: `Broker {{ $labels.pod }} of ${cluster} has {{ $value }} offline log directories`,
+      summary: `Broker {{ $labels.pod }} of ${cluster} has an offline log directory`,
       description: 'The broker stopped using a log directory after an I/O error; its replicas there are offline. Check the volume and the broker log.',
     },
     {
@@ -141,13 +141,13 @@ export function kafkaControllerAlerts(controllers: WorkloadIdentity, brokers: Wo
     {
       name: 'KafkaActiveControllerCount', severity: 'critical', pendingFor: Duration.minutes(2),
       expr: `sum by (namespace, job) (kafka_controller_kafkacontroller_activecontrollercount{${sel}}) != 1`,
-      summary: `Kafka cluster ${where} has {{ $value }} active controllers instead of 1`,
+      summary: `Kafka cluster ${where} does not have exactly one active controller`,
       description: 'No active controller means no leader elections, topic changes or broker registrations; more than one that the nodes disagree about the controller. Check the quorum (kafka-metadata-quorum.sh describe --status) or, on ZooKeeper, the /controller znode.',
     },
     {
       name: 'KafkaOfflinePartitions', severity: 'critical', pendingFor: Duration.minutes(1),
       expr: `sum by (namespace, job) (kafka_controller_kafkacontroller_offlinepartitionscount{${sel}}) > 0`,
-      summary: `Kafka cluster ${where} has {{ $value }} offline partitions`,
+      summary: `Kafka cluster ${where} has offline partitions`,
       description: 'Partitions without a leader: producers and consumers of them fail. Every replica in their ISR is down (unclean leader election is off).',
     },
   ];
