@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Fetches the Kafka jars the real-broker e2e test (test/e2e/kafka.test.ts) runs, from
-# Maven Central into a cache outside the checkout, and reuses what is there.
+# Fetches the Kafka jars the real-broker e2e test (test/e2e/kafka.test.ts) runs, and the
+# Prometheus JMX exporter's agent it loads into them, from Maven Central into a cache
+# outside the checkout, and reuses what is there.
 #
 #   scripts/kafka/fetch.sh          fetch what is missing, then print one line per image
 #   scripts/kafka/fetch.sh --print  print the lines only (no fetch)
 #
 # One pom per default image (kraft/pom.xml: KafkaCluster.DEFAULT_IMAGE,
 # zookeeper-mode/pom.xml: KafkaCluster.ZOOKEEPER_MODE_DEFAULT_IMAGE) pins its Kafka
-# release in <kafka.version>. Each line is "<pom dir> <kafka.version> <libs dir>",
-# tab-separated; the libs dir is $CDK8S_STATEFUL_CACHE/kafka-<version>/libs, with
+# release in <kafka.version>; jmx-exporter/pom.xml pins the agent in <jmx-exporter.version>.
+# Each line is "<pom dir> <version> <libs dir>", tab-separated; the libs dir is
+# $CDK8S_STATEFUL_CACHE/<kafka|jmx-exporter>-<version>/libs, with
 # CDK8S_STATEFUL_CACHE defaulting to ${XDG_CACHE_HOME:-$HOME/.cache}/cdk8s-stateful.
 # A libs dir is reused while the sha256 of the pom that filled it is unchanged (a warm
 # run starts no Maven); a fetch fills a temporary dir first, so an interrupted run
@@ -27,52 +29,61 @@ esac
 log() { echo "[kafka fetch] $*" >&2; }
 die() { log "$*"; exit 1; }
 
-# pom_version POM: its <kafka.version>, which must be one x.y.z.
+# pom_version POM WHAT: its <WHAT.version>, which must be one x.y.z.
 pom_version() {
   local v
-  v="$(sed -n 's:.*<kafka\.version>\(.*\)</kafka\.version>.*:\1:p' "$1")"
-  [[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "$1: <kafka.version> must be one x.y.z release, got '${v}'"
+  v="$(sed -n "s:.*<$2\\.version>\\(.*\\)</$2\\.version>.*:\\1:p" "$1")"
+  [[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "$1: <$2.version> must be one x.y.z release, got '${v}'"
   echo "$v"
 }
 
-# fetch POM VERSION DIR: copies the pom's runtime dependencies into DIR/libs.
+# fetch POM VERSION DIR JAR...: copies the pom's runtime dependencies into DIR/libs, which must hold each JAR.
 fetch() {
   local pom="$1" version="$2" dir="$3" sum tmp
+  shift 3
   sum="$(sha256sum "$pom" | cut -d' ' -f1)"
   if [ -d "$dir/libs" ] && [ "$(cat "$dir/.pom.sha256" 2>/dev/null)" = "$sum" ]; then
-    log "kafka $version: cached"
+    log "$(basename "$dir"): cached"
     return 0
   fi
-  command -v mvn >/dev/null 2>&1 || die "mvn is not installed: cannot fetch the Kafka $version jars (apt-get install maven)"
+  command -v mvn >/dev/null 2>&1 || die "mvn is not installed: cannot fetch the jars of $pom (apt-get install maven)"
   local start=$SECONDS
-  log "kafka $version: fetching the jars of $pom ..."
+  log "$(basename "$dir"): fetching the jars of $pom ..."
   tmp="$(mktemp -d "$dir/.fetch.XXXXXX")"
   cp "$pom" "$tmp/pom.xml"
   if ! (cd "$tmp" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -DoutputDirectory="$tmp/libs" >&2); then
     rm -rf "$tmp"
-    die "kafka $version: Maven could not fetch the jars of $pom"
+    die "$(basename "$dir"): Maven could not fetch the jars of $pom"
   fi
-  for jar in "kafka_2.13-$version.jar" "kafka-tools-$version.jar"; do
-    [ -f "$tmp/libs/$jar" ] || { rm -rf "$tmp"; die "kafka $version: $jar is missing from the fetched jars"; }
+  for jar in "$@"; do
+    [ -f "$tmp/libs/$jar" ] || { rm -rf "$tmp"; die "$(basename "$dir"): $jar is missing from the fetched jars"; }
   done
   chmod -R a+rX "$tmp/libs"
   rm -rf "$dir/libs" "$dir/.pom.sha256"
   mv "$tmp/libs" "$dir/libs"
   echo "$sum" >"$dir/.pom.sha256"
   rm -rf "$tmp"
-  log "kafka $version: $(find "$dir/libs" -name '*.jar' | wc -l) jars in $((SECONDS - start)) s"
+  log "$(basename "$dir"): $(find "$dir/libs" -name '*.jar' | wc -l) jars in $((SECONDS - start)) s"
 }
 
 for pom in "$here"/*/pom.xml; do
   name="$(basename "$(dirname "$pom")")"
-  version="$(pom_version "$pom")"
-  dir="$cache_root/kafka-$version"
+  if [ "$name" = jmx-exporter ]; then
+    what=jmx-exporter
+    version="$(pom_version "$pom" "$what")"
+    jars=("jmx_prometheus_javaagent-$version.jar")
+  else
+    what=kafka
+    version="$(pom_version "$pom" "$what")"
+    jars=("kafka_2.13-$version.jar" "kafka-tools-$version.jar")
+  fi
+  dir="$cache_root/$what-$version"
   if ! $print_only; then
     mkdir -p "$dir"
     chmod a+rx "$dir"
     exec 9>"$dir/.lock"
     flock 9
-    fetch "$pom" "$version" "$dir"
+    fetch "$pom" "$version" "$dir" "${jars[@]}"
     exec 9>&-
   fi
   printf '%s\t%s\t%s\n' "$name" "$version" "$dir/libs"

@@ -100,6 +100,14 @@ export interface KafkaStartOptions {
   readonly clusterId?: string;
   /** Brokers: the probe's caught-up marker, removed on every start so that readiness checks the ISRs again. */
   readonly caughtUpMarker?: string;
+  /**
+   * A `-javaagent:...` option for the server's JVM (the Prometheus JMX
+   * exporter). It is added to KAFKA_OPTS here, right before the server starts,
+   * and never to the container's env: every Kafka tool the probes and the CLI
+   * run in the container would load the agent too and fail to bind its port.
+   * @default - no agent
+   */
+  readonly javaAgent?: string;
 }
 
 /** kafka-start.sh and kafka-probe.sh run Kafka's own tools from the image. */
@@ -177,6 +185,9 @@ fi
 rm -f "${o.caughtUpMarker}"
 ` : '';
   const runs = controllerOnly ? 'the controller' : 'the broker';
+  const agent = o.javaAgent ? `# the Prometheus JMX exporter, in the server's JVM only (not in the probes' and tools' JVMs)
+export KAFKA_OPTS="${o.javaAgent}\${KAFKA_OPTS:+ \${KAFKA_OPTS}}"
+` : '';
   return `#!/bin/bash
 # Rendered by cdk8s-stateful (KafkaCluster): completes server.properties with
 # this pod's identity, ${kraft ? 'formats KRaft storage on first start, ' : ''}then runs ${runs}.
@@ -198,7 +209,7 @@ ${identity}
 ${advertised}} > "\${config}"
 
 ${KAFKA_BIN_ON_PATH}
-${format}${resetProbe}echo "starting Kafka ${controllerOnly ? 'controller' : kraft && o.controllers > 0 ? 'node' : 'broker'} \${ordinal} as \${fqdn}"
+${format}${resetProbe}${agent}echo "starting Kafka ${controllerOnly ? 'controller' : kraft && o.controllers > 0 ? 'node' : 'broker'} \${ordinal} as \${fqdn}"
 exec kafka-server-start.sh "\${config}"
 `;
 }

@@ -12,9 +12,10 @@ import { StatefulSystem, StatefulSystemProps, SystemUnitProps, systemUnitProps }
 import { ZooKeeperEnsemble } from '../zookeeper/zookeeper-ensemble';
 import { renderServerProperties } from './config';
 import { kafkaPod } from './pod';
+import { kafkaAlerts, KafkaUnitAlerts } from './alerts';
 import {
-  KAFKA_DEFAULT_IMAGE, KAFKA_PORTS, KAFKA_USER, KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE, kafkaClusterId, kafkaConfig, kafkaIdentities,
-  KafkaControllerMode, KafkaMode, kafkaSettings, KafkaSettings,
+  KAFKA_DEFAULT_IMAGE, KAFKA_JMX_EXPORTER_DEFAULT_IMAGE, KAFKA_JMX_EXPORTER_DEFAULT_JAR_PATH, KAFKA_PORTS, KAFKA_USER,
+  KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE, kafkaClusterId, kafkaConfig, kafkaIdentities, KafkaControllerMode, KafkaMode, kafkaSettings, KafkaSettings,
 } from './settings';
 
 export { KafkaControllerMode, KafkaMode } from './settings';
@@ -130,6 +131,21 @@ export interface KafkaClusterProps extends StatefulSystemProps {
    * @default - none
    */
   readonly extraConfig?: { [key: string]: string };
+  /**
+   * With `monitoring`: the image an init container copies the Prometheus JMX
+   * exporter's Java agent (`jmx_prometheus_javaagent`) from, as the Kafka
+   * image does not ship it. The image needs `bash` and the jar at
+   * `jmxExporterJarPath`; an image of your own with the jar from Maven
+   * Central is the smallest choice.
+   * @default KafkaCluster.DEFAULT_JMX_EXPORTER_IMAGE - 'quay.io/strimzi/kafka:0.45.0-kafka-3.9.0'
+   */
+  readonly jmxExporterImage?: string;
+  /**
+   * With `monitoring`: the agent jar's absolute path in `jmxExporterImage`;
+   * a `*` in the file name matches a version (exactly one file must match).
+   * @default KafkaCluster.DEFAULT_JMX_EXPORTER_JAR_PATH - '/opt/kafka/libs/jmx_prometheus_javaagent*.jar'
+   */
+  readonly jmxExporterJarPath?: string;
 }
 
 /**
@@ -146,7 +162,12 @@ export interface KafkaClusterProps extends StatefulSystemProps {
  * - `runAs`: uid/gid 1000 (the apache/kafka image's `appuser`)
  * - `terminationGracePeriod`: 300 seconds (a controlled shutdown moves leadership away)
  * - `disruptionBudget`: one broker down at a time
- * - `monitoring`: not available yet (Kafka's metrics need a JMX exporter); setting it throws
+ * - `monitoring`: when set, the Prometheus JMX exporter's agent runs in every
+ *   broker and controller JVM (port 9404, `metrics`; its jar copied by an
+ *   init container from `jmxExporterImage`), a ServiceMonitor scrapes it and a
+ *   PrometheusRule alerts on brokers down, under-replicated, under-min-ISR and
+ *   offline partitions, the active controller count, offline log
+ *   directories and saturated request and network threads
  *
  * Dedicated controllers (`KafkaControllerMode.DEDICATED`) take the brokers'
  * `image`, `imagePullPolicy`, `placement`, `runAs`, `serviceAccount`,
@@ -160,6 +181,10 @@ export class KafkaCluster extends StatefulSystem {
   public static readonly DEFAULT_IMAGE: string = KAFKA_DEFAULT_IMAGE;
   /** The image of clusters on ZooKeeper unless `image` is set (Kafka 3.x, the last line with ZooKeeper). */
   public static readonly ZOOKEEPER_MODE_DEFAULT_IMAGE: string = KAFKA_ZOOKEEPER_MODE_DEFAULT_IMAGE;
+  /** With `monitoring`: the image the JMX exporter's agent is copied from unless `jmxExporterImage` is set. */
+  public static readonly DEFAULT_JMX_EXPORTER_IMAGE: string = KAFKA_JMX_EXPORTER_DEFAULT_IMAGE;
+  /** Where `DEFAULT_JMX_EXPORTER_IMAGE` keeps the agent's jar (`*` matches its version). */
+  public static readonly DEFAULT_JMX_EXPORTER_JAR_PATH: string = KAFKA_JMX_EXPORTER_DEFAULT_JAR_PATH;
 
   /** Number of brokers. */
   public readonly brokers: number;
@@ -215,6 +240,7 @@ export class KafkaCluster extends StatefulSystem {
     // the units take these identities: the voters name exactly their pods
     const ids = kafkaIdentities(this, problem, props, settings);
     const s: KafkaSettings = { ...settings, clusterId: kafkaClusterId(this, settings, ids) };
+    const alerts = s.metrics && unit.monitoring ? kafkaAlerts(problem, unit.monitoring, unit.storage, s, ids) : undefined;
 
     this.brokers = s.brokers;
     this.mode = s.mode;
@@ -235,10 +261,12 @@ export class KafkaCluster extends StatefulSystem {
       podManagementPolicy: s.mode === KafkaMode.KRAFT && !s.dedicated ? PodManagementPolicy.PARALLEL : PodManagementPolicy.ORDERED_READY,
       placement: brokerPlacement(unit.placement, s),
       ...kafkaPod(s, 'broker', ids.brokers, this.serverProperties),
+      monitoring: alerts?.brokers.monitoring,
+      alerts: alerts?.brokers.rules,
     });
     this.bootstrapServers = Array.from({ length: s.brokers }, (_, i) => `${this.workload.podFqdn(i)}:${this.clientPort}`).join(',');
 
-    this.controllerWorkload = ids.controllers ? this.addControllers(unit, s, ids.controllers) : undefined;
+    this.controllerWorkload = ids.controllers ? this.addControllers(unit, s, ids.controllers, alerts?.controllers) : undefined;
     if (s.zookeeper?.workload.networkPolicy) {
       s.zookeeper.allowClients(this.brokersPeer(s.zookeeper.workload.namespaceName));
     }
@@ -249,7 +277,7 @@ export class KafkaCluster extends StatefulSystem {
    * claim, PDB that keeps a majority, and NetworkPolicy that admits the other
    * controllers and the brokers on the controller port.
    */
-  private addControllers(shared: SystemUnitProps, s: KafkaSettings, identity: WorkloadIdentity): StatefulWorkload {
+  private addControllers(shared: SystemUnitProps, s: KafkaSettings, identity: WorkloadIdentity, alerts: KafkaUnitAlerts | undefined): StatefulWorkload {
     const controllers = new StatefulWorkload(this, 'Controller', {
       imagePullPolicy: shared.imagePullPolicy,
       placement: shared.placement,
@@ -269,6 +297,8 @@ export class KafkaCluster extends StatefulSystem {
       // keep a majority of voters: 3 -> 1 down, 5 -> 2; a single controller cannot keep a quorum anyway
       disruptionBudget: Budgets.quorum(s.controllers),
       ...kafkaPod(s, 'controller', identity, this.serverProperties),
+      monitoring: alerts?.monitoring,
+      alerts: alerts?.rules,
     });
     // brokers fetch metadata from and heartbeat to the controllers; controllers never connect to brokers
     if (controllers.networkPolicy) controllers.allowClients(this.brokersPeer(controllers.namespaceName), ['controller']);

@@ -3,13 +3,14 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { WorkloadIdentity } from '../core/identity';
-import { PortRole, WorkloadPort } from '../core/pod-spec';
+import { ConfigFile, PortRole, WorkloadContainer, WorkloadMount, WorkloadPort, WorkloadVolume } from '../core/pod-spec';
 import { Probe } from '../core/probes';
 import { imageTag, StatefulWorkloadProps } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
 import { KAFKA_PROBE_ANSWER_SECONDS, KAFKA_PROBE_DESCRIBE_SECONDS, renderKafkaLogging, renderKafkaProbeScript, renderKafkaStartScript } from './config';
+import { renderJmxAgentCopyScript, renderJmxExporterConfig } from './jmx-exporter';
 import {
-  KAFKA_CONTROLLER_NODE_ID_OFFSET, KAFKA_DIRS, KAFKA_PORTS, KAFKA_STARTUP_PROBE_PERIOD_SECONDS, KafkaMode, KafkaSettings,
+  KAFKA_CONTROLLER_NODE_ID_OFFSET, KAFKA_DIRS, KAFKA_PORTS, KAFKA_STARTUP_PROBE_PERIOD_SECONDS, KafkaMetricsSettings, KafkaMode, KafkaSettings,
 } from './settings';
 
 /** What a Kafka StatefulSet runs. */
@@ -28,7 +29,7 @@ const CONTROLLER_STARTUP_FAILURES = 30;
 
 /** The parts of a Kafka StatefulSet's props that make its pods. */
 export type KafkaPodProps = Pick<StatefulWorkloadProps,
-'identity' | 'appName' | 'component' | 'version' | 'image' | 'replicas' | 'volumes' | 'configFiles' | 'containers'>;
+'identity' | 'appName' | 'component' | 'version' | 'image' | 'replicas' | 'volumes' | 'configFiles' | 'containers' | 'initContainers'>;
 
 /**
  * The pods of brokers (`role: 'broker'`; on KRaft COMBINED the first
@@ -50,6 +51,9 @@ export type KafkaPodProps = Pick<StatefulWorkloadProps,
  *   answered a request for 3 minutes is wedged, while a busy one still
  *   answers an ApiVersions request. A TCP connect would succeed even then,
  *   since the kernel completes connections into the listen backlog.
+ *
+ * With `monitoring` (see `jmxExporter`): the JMX exporter's agent in the
+ * server's JVM on the `metrics` port, its jar copied by an init container.
  */
 export function kafkaPod(s: KafkaSettings, role: KafkaNodeRole, identity: WorkloadIdentity, serverProperties: string): KafkaPodProps {
   const controller = role === 'controller';
@@ -65,6 +69,7 @@ export function kafkaPod(s: KafkaSettings, role: KafkaNodeRole, identity: Worklo
   // the round-trip's own deadline, with room to start bash; a broker's readiness adds the JVM tool's
   const answer = KAFKA_PROBE_ANSWER_SECONDS + 5;
   const ready = r.checksReplicas ? answer + KAFKA_PROBE_DESCRIBE_SECONDS + 10 : answer;
+  const metrics = s.metrics ? jmxExporter(s.metrics) : undefined;
   return {
     identity,
     appName: 'kafka',
@@ -78,6 +83,7 @@ export function kafkaPod(s: KafkaSettings, role: KafkaNodeRole, identity: Worklo
       // LOG_DIR must exist and be writable (kafka-run-class.sh creates it), but nothing is written there
       { name: 'logs', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(16) }) },
       { name: 'tmp', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(256) }) },
+      ...(metrics ? [metrics.volume] : []),
     ],
     configFiles: [
       { path: `${conf}/server.properties`, content: serverProperties },
@@ -99,6 +105,7 @@ export function kafkaPod(s: KafkaSettings, role: KafkaNodeRole, identity: Worklo
           nodeIdOffset: controller ? KAFKA_CONTROLLER_NODE_ID_OFFSET : 0,
           clusterId: s.clusterId,
           caughtUpMarker,
+          javaAgent: metrics?.javaAgent,
         }),
       },
       {
@@ -107,7 +114,9 @@ export function kafkaPod(s: KafkaSettings, role: KafkaNodeRole, identity: Worklo
         content: renderKafkaProbeScript({ port: r.probePort, caughtUpMarker }),
       },
       { path: logging.path, content: logging.content },
+      ...(metrics?.files ?? []),
     ],
+    initContainers: metrics ? [metrics.initContainer] : undefined,
     containers: [{
       name: 'kafka',
       command: ['bash', `${conf}/kafka-start.sh`],
@@ -122,12 +131,13 @@ export function kafkaPod(s: KafkaSettings, role: KafkaNodeRole, identity: Worklo
         EXTRA_ARGS: kplus.EnvValue.fromValue('-name kafkaServer'),
         LOG_DIR: kplus.EnvValue.fromValue(logs),
       },
-      ports: kafkaPorts(s, role),
+      ports: [...kafkaPorts(s, role), ...(metrics ? [metrics.port] : [])],
       mounts: [
         { volume: 'data', path: data },
         { volume: 'run', path: run },
         { volume: 'logs', path: logs },
         { volume: 'tmp', path: '/tmp' },
+        ...(metrics ? [metrics.mount] : []),
       ],
       startupProbe: probe('live', KAFKA_STARTUP_PROBE_PERIOD_SECONDS, controller ? CONTROLLER_STARTUP_FAILURES : s.startupFailures, answer),
       readinessProbe: probe('ready', 10, 3, ready),
@@ -149,4 +159,49 @@ function kafkaPorts(s: KafkaSettings, role: KafkaNodeRole): WorkloadPort[] {
     { name: 'internal', port: KAFKA_PORTS.internal, role: PortRole.PEER },
     ...(s.mode === KafkaMode.KRAFT && !s.dedicated ? [controllerPort] : []),
   ];
+}
+
+/** What the JMX exporter adds to a Kafka pod. */
+interface JmxExporterParts {
+  /** The emptyDir the agent's jar is copied into. */
+  readonly volume: WorkloadVolume;
+  /** The jar's volume in the Kafka container, read-only. */
+  readonly mount: WorkloadMount;
+  /** The rules file and the init container's copy script. */
+  readonly files: ConfigFile[];
+  /** Copies the jar from `jmxExporterImage` (restricted, read-only root, the tiny default resources). */
+  readonly initContainer: WorkloadContainer;
+  /** `metrics`, scraped by the ServiceMonitor and open to every namespace in the NetworkPolicy. */
+  readonly port: WorkloadPort;
+  /** The option kafka-start.sh adds to the server's JVM. */
+  readonly javaAgent: string;
+}
+
+/**
+ * The Prometheus JMX exporter's agent: the apache/kafka image lacks it, so an
+ * init container copies the jar from `jmxExporterImage` into an emptyDir,
+ * and kafka-start.sh loads it into the server's JVM only (never through the
+ * container's env, which the probes' and the CLI's Kafka tools share).
+ */
+function jmxExporter(m: KafkaMetricsSettings): JmxExporterParts {
+  const { conf, jmxExporter: dir } = KAFKA_DIRS;
+  const jar = `${dir}/jmx_prometheus_javaagent.jar`;
+  const config = `${conf}/jmx-exporter.yaml`;
+  const copy = `${conf}/jmx-exporter-copy.sh`;
+  return {
+    volume: { name: 'jmx-exporter', storage: Storage.ephemeral({ sizeLimit: Size.mebibytes(32) }) },
+    mount: { volume: 'jmx-exporter', path: dir, readOnly: true },
+    files: [
+      { path: config, content: renderJmxExporterConfig() },
+      { path: copy, executable: true, content: renderJmxAgentCopyScript({ image: m.image, jarPath: m.jarPath, target: jar }) },
+    ],
+    initContainer: {
+      name: 'jmx-exporter',
+      image: m.image,
+      command: ['bash', copy],
+      mounts: [{ volume: 'jmx-exporter', path: dir }],
+    },
+    port: { name: 'metrics', port: m.port, role: PortRole.METRICS },
+    javaAgent: `-javaagent:${jar}=${m.port}:${config}`,
+  };
 }

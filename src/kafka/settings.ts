@@ -4,7 +4,7 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { WorkloadIdentity } from '../core/identity';
-import { MAX_STATEFUL_SET_NAME, pathIds, Problem } from '../core/names';
+import { describe, MAX_STATEFUL_SET_NAME, pathIds, Problem } from '../core/names';
 import { Resources } from '../core/resources';
 import { imageTag } from '../core/stateful-workload';
 import { Storage } from '../core/storage';
@@ -51,6 +51,18 @@ export const KAFKA_STARTUP_PROBE_PERIOD_SECONDS = 10;
 export const KAFKA_USER = { uid: 1000, gid: 1000 };
 /** The listener ports. */
 export const KAFKA_PORTS: KafkaPorts = { client: 9092, internal: 9091, controller: 9093 };
+/** The port the Prometheus JMX exporter's agent serves /metrics on (named `metrics`). */
+export const KAFKA_METRICS_PORT = 9404;
+
+/**
+ * The image the init container copies the Prometheus JMX exporter's Java
+ * agent from (Strimzi's Kafka image keeps it among Kafka's jars). Not pulled
+ * in this project's tests: the e2e binds the agent from Maven Central at the
+ * same path.
+ */
+export const KAFKA_JMX_EXPORTER_DEFAULT_IMAGE = 'quay.io/strimzi/kafka:0.45.0-kafka-3.9.0';
+/** Where the default image keeps the agent; `*` matches the jar's version. */
+export const KAFKA_JMX_EXPORTER_DEFAULT_JAR_PATH = '/opt/kafka/libs/jmx_prometheus_javaagent*.jar';
 
 /** Where things live in a Kafka container. */
 export const KAFKA_DIRS = {
@@ -58,7 +70,16 @@ export const KAFKA_DIRS = {
   run: '/var/run/kafka',
   data: '/var/lib/kafka/data',
   logs: '/var/log/kafka',
+  /** The emptyDir the init container copies the JMX exporter's agent into. */
+  jmxExporter: '/opt/jmx-exporter',
 };
+
+/** With `monitoring`: where the JMX exporter's agent comes from. */
+export interface KafkaMetricsSettings {
+  readonly image: string;
+  readonly jarPath: string;
+  readonly port: number;
+}
 
 /** The cluster's own props, resolved and validated. */
 export interface KafkaSettings {
@@ -89,13 +110,12 @@ export interface KafkaSettings {
   readonly preferZooKeeperNodes: boolean;
   /** server.properties' settings except the voters, whose names come from the identities. */
   readonly config: Omit<KafkaConfig, 'voters'>;
+  /** With `monitoring`: the JMX exporter's agent in every broker and controller JVM. */
+  readonly metrics: KafkaMetricsSettings | undefined;
 }
 
 /** Resolves and validates the cluster's own props. */
 export function kafkaSettings(problem: Problem, props: KafkaClusterProps): KafkaSettings {
-  if (props.monitoring !== undefined) {
-    throw problem.error('monitoring', 'is not available for Kafka in this release: Kafka exposes its metrics over JMX only, and the exporter that serves them to Prometheus is not built in yet; remove monitoring (and scrape a JMX exporter of your own)');
-  }
   const zookeeper = problem.instanceOf('zookeeper', props.zookeeper, ZooKeeperEnsemble, 'a ZooKeeperEnsemble of this app');
   const mode = zookeeper ? KafkaMode.ZOOKEEPER : KafkaMode.KRAFT;
   const brokers = problem.integer('brokers', props.brokers ?? 3, 1);
@@ -149,6 +169,7 @@ export function kafkaSettings(problem: Problem, props: KafkaClusterProps): Kafka
     startupFailures: startupFailures(problem, props.startupTimeout),
     zookeeper,
     preferZooKeeperNodes: props.preferZooKeeperNodes ?? false,
+    metrics: metricsSettings(problem, props),
     config: {
       mode,
       ports: KAFKA_PORTS,
@@ -278,6 +299,27 @@ function logRetention(problem: Problem, props: KafkaClusterProps): Pick<KafkaCon
     logSegmentBytes: problem.integer('logSegmentSize (in bytes)', bytes, 14, 2147483647),
     logRetentionCheckIntervalMs: problem.integer('logRetentionCheckInterval (in milliseconds)', checkMs, 1),
   };
+}
+
+/** With `monitoring`, the JMX exporter's image and jar path; either without it throws. */
+function metricsSettings(problem: Problem, props: KafkaClusterProps): KafkaMetricsSettings | undefined {
+  const image = props.jmxExporterImage;
+  const jarPath = props.jmxExporterJarPath;
+  if (props.monitoring === undefined) {
+    const given = image !== undefined ? 'jmxExporterImage' : jarPath !== undefined ? 'jmxExporterJarPath' : undefined;
+    if (given) throw problem.error(given, 'applies with monitoring only: without it no JMX exporter runs');
+    return undefined;
+  }
+  if (image !== undefined) {
+    const last = typeof image === 'string' ? image.split('/').pop() ?? '' : '';
+    if (typeof image !== 'string' || !/^[^\s]+$/.test(image) || !/[:@]/.test(last) || last.endsWith(':latest')) {
+      throw problem.error('jmxExporterImage', `must be an image reference with a pinned tag or digest (not 'latest'), such as '${KAFKA_JMX_EXPORTER_DEFAULT_IMAGE}', got ${describe(image)}`);
+    }
+  }
+  if (jarPath !== undefined && (typeof jarPath !== 'string' || !/^(\/[A-Za-z0-9._-]+)*\/[A-Za-z0-9._*-]*\.jar$/.test(jarPath))) {
+    throw problem.error('jmxExporterJarPath', `must be the absolute path of the agent's jar in jmxExporterImage (letters, digits, '.', '_', '-'; '*' only in the file name), such as '${KAFKA_JMX_EXPORTER_DEFAULT_JAR_PATH}', got ${describe(jarPath)}`);
+  }
+  return { image: image ?? KAFKA_JMX_EXPORTER_DEFAULT_IMAGE, jarPath: jarPath ?? KAFKA_JMX_EXPORTER_DEFAULT_JAR_PATH, port: KAFKA_METRICS_PORT };
 }
 
 function extraConfig(problem: Problem, extra: { [key: string]: string }): { [key: string]: string } {

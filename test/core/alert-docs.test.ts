@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import {
-  AlertRule, KafkaCluster, MetricsMonitor, MongoReplicaSet, MySqlReplicaSet, PortRole, PostgresReplicaSet, Probe, RedisCluster, StatefulWorkload, Storage, ZooKeeperEnsemble,
+  AlertRule, KafkaCluster, KafkaControllerMode, MetricsMonitor, MongoReplicaSet, MySqlReplicaSet, PortRole, PostgresReplicaSet, Probe, RedisCluster, StatefulWorkload, Storage, ZooKeeperEnsemble,
 } from '../../src';
 import { alertsOf } from '../support/promtool';
 
@@ -45,6 +45,9 @@ function everyConfiguration(): any[][] {
   const configs: ((c: Chart) => void)[] = [
     (c) => new ZooKeeperEnsemble(c, 'zk', { monitoring: {} }),
     (c) => new ZooKeeperEnsemble(c, 'zk', { replicas: 1, monitoring: {} }),
+    (c) => new KafkaCluster(c, 'kafka', { monitoring: {} }),
+    (c) => new KafkaCluster(c, 'kafka', { controllerMode: KafkaControllerMode.DEDICATED, monitoring: {} }),
+    (c) => new KafkaCluster(c, 'kafka', { zookeeper: new ZooKeeperEnsemble(c, 'zk'), monitoring: {} }),
     (c) => new PostgresReplicaSet(c, 'pg', { image: PG_IMAGE, monitoring: {}, backup: {} }),
     (c) => new MongoReplicaSet(c, 'mongo', { monitoring: {}, backup: {} }),
     (c) => new MongoReplicaSet(c, 'mongo', { replicas: 2, arbiter: true, monitoring: {} }),
@@ -177,6 +180,7 @@ describe('README rule tables ("Operations → Metrics and alerts")', () => {
 
   test.each([
     ['ZooKeeperEnsemble', (c: Chart) => new ZooKeeperEnsemble(c, 'zk', { monitoring: {} }).workload],
+    ['KafkaCluster', (c: Chart) => new KafkaCluster(c, 'kafka', { monitoring: {} }).workload],
     ['PostgresReplicaSet', (c: Chart) => new PostgresReplicaSet(c, 'pg', { monitoring: {} }).workload],
     ['MongoReplicaSet', (c: Chart) => new MongoReplicaSet(c, 'mongo', { monitoring: {} }).workload],
     ['MySqlReplicaSet', (c: Chart) => new MySqlReplicaSet(c, 'mysql', { monitoring: {} }).workload],

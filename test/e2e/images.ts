@@ -34,11 +34,11 @@ exec java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "${ZK_CLASSPATH}" or
   },
 ];
 
-/** The jars of one Kafka release, as scripts/kafka/fetch.sh keeps them. */
+/** The jars of one Kafka release (or of the JMX exporter's agent), as scripts/kafka/fetch.sh keeps them. */
 export interface KafkaJars {
-  /** The pom that pins the release: 'kraft' (KafkaCluster.DEFAULT_IMAGE) or 'zookeeper-mode'. */
+  /** The pom that pins the release: 'kraft' (KafkaCluster.DEFAULT_IMAGE), 'zookeeper-mode' or 'jmx-exporter'. */
   readonly pom: string;
-  /** The pom's `<kafka.version>`. */
+  /** The pom's `<kafka.version>` (`<jmx-exporter.version>`). */
   readonly version: string;
   /** The directory of the jars, outside the checkout. */
   readonly libs: string;
@@ -137,13 +137,14 @@ export function kafkaImage(jars: KafkaJars): { binaries: BinaryShim[]; mounts: I
     })),
     mounts: [
       {
-        source: jars.libs, target: `${KAFKA_HOME}/libs`,
+        // the image's own: the JMX exporter's image keeps other jars at the same path
+        source: jars.libs, target: `${KAFKA_HOME}/libs`, image,
         manifest: `${KAFKA_HOME}/libs (${image})`,
         local: `Kafka ${jars.version}'s jars from Maven Central (scripts/kafka/${jars.pom}/pom.xml), read-only`,
         why: 'no container images here; the pom pins the image\'s Kafka release and log binding (Kafka Connect left out)',
       },
       {
-        source: path.join(__dirname, 'kafka-image', `${major}.x`, 'config'), target: `${KAFKA_HOME}/config`,
+        source: path.join(__dirname, 'kafka-image', `${major}.x`, 'config'), target: `${KAFKA_HOME}/config`, image,
         manifest: `${KAFKA_HOME}/config (${image}): logging used when KAFKA_LOG4J_OPTS is unset`,
         local: `test/e2e/kafka-image/${major}.x/config: server INFO to stdout, tools WARN to stderr`,
         why: 'the distribution\'s config files are not on Maven Central; these log to the console only (no files in LOG_DIR)',
@@ -152,5 +153,20 @@ export function kafkaImage(jars: KafkaJars): { binaries: BinaryShim[]; mounts: I
     notes: [{
       manifest: `Java of ${image}`, local: 'Debian\'s OpenJDK 17', why: 'the image bundles its own JRE; Kafka 4.x needs Java 17 or later on brokers',
     }],
+  };
+}
+
+/**
+ * The image KafkaCluster's monitoring copies the JMX exporter's agent from
+ * (`image`, keeping it at `jarPath`): the agent jar from Maven Central
+ * (scripts/kafka/jmx-exporter/pom.xml) in the jar's directory, for that
+ * image's containers only (the init container that copies it).
+ */
+export function jmxExporterImage(agent: KafkaJars, image: string, jarPath: string): ImageMount {
+  return {
+    source: agent.libs, target: path.posix.dirname(jarPath), image,
+    manifest: `${jarPath} (${image})`,
+    local: `jmx_prometheus_javaagent-${agent.version}.jar from Maven Central (scripts/kafka/jmx-exporter/pom.xml), read-only, in that image's containers only`,
+    why: 'no container images here; the agent is the same jar the image ships (its version may differ)',
   };
 }

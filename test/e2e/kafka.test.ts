@@ -7,7 +7,7 @@ import { imageTag } from '../../src/core/stateful-workload';
 import { haveShellcheck, shellcheck } from '../support/shellcheck';
 import { BinaryShim, LocalCluster, LocalClusterOptions } from './harness/cluster';
 import { describeWithNamespaces, until } from './harness/testing';
-import { fetchKafkaJars, KafkaJars, kafkaImage, ZOOKEEPER_IMAGE } from './images';
+import { fetchKafkaJars, jmxExporterImage, KafkaJars, kafkaImage, ZOOKEEPER_IMAGE } from './images';
 
 // KafkaCluster, as rendered, on real Kafka brokers: the jars of the default
 // images' releases (Maven Central, scripts/kafka/fetch.sh) stand in for
@@ -16,8 +16,11 @@ import { fetchKafkaJars, KafkaJars, kafkaImage, ZOOKEEPER_IMAGE } from './images
 // address, and goes through a rolling restart paced by its readiness probe
 // without taking a broker down while a partition is under-replicated;
 // dedicated controllers keep the quorum through the loss of their leader; on
-// ZooKeeper (Kafka 3.9) the brokers register in the rendered ensemble. The
-// scenarios of one cluster run in order and share its topic (one JVM boot each).
+// ZooKeeper (Kafka 3.9) the brokers register in the rendered ensemble. Every
+// cluster runs with `monitoring`: the JMX exporter's agent (Maven Central) in
+// each broker and controller JVM serves the series the alerts read, healthy,
+// while the probes' and tools' JVMs in the same containers run without it.
+// The scenarios of one cluster run in order and share its topic (one JVM boot each).
 
 const jars = fetchKafkaJars();
 
@@ -25,10 +28,98 @@ const jars = fetchKafkaJars();
 const BROKER_RESOURCES = Resources.of({ cpuMillis: 250, memory: Size.mebibytes(640) });
 const STORAGE = Storage.persistent({ size: Size.gibibytes(1) });
 
-/** The harness options for the image of `k`, with other images' `binaries` beside it. */
+/** The harness options for the image of `k` and the JMX exporter's image, with other images' `binaries` beside them. */
 function clusterOptions(k: KafkaJars, binaries: BinaryShim[] = []): LocalClusterOptions {
   const image = kafkaImage(k);
-  return { readyTimeoutMs: 240000, binaries: [...binaries, ...image.binaries], mounts: image.mounts, notes: image.notes };
+  const agent = jmxExporterImage(jars['jmx-exporter'], KafkaCluster.DEFAULT_JMX_EXPORTER_IMAGE, KafkaCluster.DEFAULT_JMX_EXPORTER_JAR_PATH);
+  return { readyTimeoutMs: 240000, binaries: [...binaries, ...image.binaries], mounts: [...image.mounts, agent], notes: image.notes };
+}
+
+/** One sample of a scraped page: `name{labels} value`. */
+interface Sample { name: string; labels: string; value: number }
+
+/** The pod's /metrics on the agent's port, scraped from `from` (as Prometheus would, over the pod network). */
+async function scrape(cluster: LocalCluster, from: string, host: string): Promise<Sample[]> {
+  const page = await cluster.sh(from, `curl -fsS --max-time 20 http://${host}:${METRICS_PORT}/metrics`);
+  return page.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$/.exec(l);
+    if (!m) throw new Error(`not a sample line from ${host}: ${l}`);
+    return { name: m[1], labels: m[2] ?? '', value: Number(m[3]) };
+  });
+}
+
+/** The Kafka series (kafka_*) the rendered alerts of `objects` read, by alert. */
+function alertSeries(objects: any[]): Map<string, string[]> {
+  const rules = objects.filter((o) => o.kind === 'PrometheusRule').flatMap((o) => o.spec.groups).flatMap((g: any) => g.rules);
+  return new Map(rules.filter((r: any) => /\bkafka_/.test(r.expr)).map((r: any) => [r.alert, [...new Set<string>(r.expr.match(/\bkafka_[a-z_]+/g))]]));
+}
+
+/** The value of a single-sample series of a page; throws if the page lacks it. */
+function valueOf(page: Sample[], name: string, pod: string): number {
+  const found = page.filter((x) => x.name === name);
+  if (found.length !== 1) throw new Error(`${pod} serves ${found.length} samples of ${name}, expected 1`);
+  return found[0].value;
+}
+
+/**
+ * Metrics of a cluster's pods: every series the alerts read, with healthy
+ * values (a broker's under-replicated, under-min-ISR and offline-log-dir
+ * counts 0, idle ratios above the alerts' 20%; exactly one active controller
+ * and no offline partitions over `controllers`, the pods that can be
+ * controller).
+ */
+async function expectHealthyMetrics(cluster: LocalCluster, from: string, objects: any[], brokers: string[], brokerFqdns: string[], controllers: { pods: string[]; fqdns: string[] }): Promise<void> {
+  const series = alertSeries(objects);
+  const wanted = (names: string[]) => [...series.entries()].filter(([a]) => names.includes(a)).flatMap(([, s]) => s);
+  const brokerSeries = wanted(['KafkaUnderReplicatedPartitions', 'KafkaUnderMinIsrPartitions', 'KafkaOfflineLogDirectory', 'KafkaRequestHandlerIdleLow', 'KafkaNetworkProcessorIdleLow']);
+  const controllerSeries = wanted(['KafkaActiveControllerCount', 'KafkaOfflinePartitions']);
+  expect([...brokerSeries, ...controllerSeries].sort()).toEqual([...new Set([...series.values()].flat())].sort());
+  expect(controllerSeries.length).toBe(2);
+  const seen: { [pod: string]: { [name: string]: number } } = {};
+  for (const [i, pod] of brokers.entries()) {
+    const page = await scrape(cluster, from, brokerFqdns[i]);
+    seen[pod] = Object.fromEntries(brokerSeries.map((n) => [n, valueOf(page, n, pod)]));
+  }
+  for (const [i, pod] of controllers.pods.entries()) {
+    const page = await scrape(cluster, from, controllers.fqdns[i]);
+    seen[pod] = { ...(seen[pod] ?? {}), ...Object.fromEntries(controllerSeries.map((n) => [n, valueOf(page, n, pod)])) };
+  }
+  console.log(`metrics: ${JSON.stringify(seen)}`);
+  for (const pod of brokers) {
+    const v = seen[pod];
+    expect({ pod, under: [v.kafka_server_replicamanager_underreplicatedpartitions, v.kafka_server_replicamanager_underminisrpartitioncount, v.kafka_log_logmanager_offlinelogdirectorycount] })
+      .toEqual({ pod, under: [0, 0, 0] });
+    expect({ pod, idleAbove20: [v.kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent > 0.2, v.kafka_network_socketserver_networkprocessoravgidlepercent > 0.2] })
+      .toEqual({ pod, idleAbove20: [true, true] });
+  }
+  const sum = (n: string) => controllers.pods.reduce((a, p) => a + seen[p][n], 0);
+  expect({ activeControllers: sum('kafka_controller_kafkacontroller_activecontrollercount'), offlinePartitions: sum('kafka_controller_kafkacontroller_offlinepartitionscount') })
+    .toEqual({ activeControllers: 1, offlinePartitions: 0 });
+}
+
+/**
+ * The readiness probe's kafka-topics.sh (Kafka's tools, in the broker's
+ * container with the container's env) runs without the agent while the
+ * broker's agent holds the metrics port; the same tool with the agent in
+ * KAFKA_OPTS (as a container env would give it) fails to start.
+ */
+async function expectToolsWithoutAgent(cluster: LocalCluster, objects: any[], pod: string, stsName: string): Promise<void> {
+  const sts = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === stsName);
+  const container = sts.spec.template.spec.containers[0];
+  expect(container.env.map((e: any) => e.name)).not.toContain('KAFKA_OPTS');
+  // GIVEN the agent of the broker's JVM serves the port
+  expect(await cluster.sh(pod, `curl -fsS --max-time 20 http://127.0.0.1:${METRICS_PORT}/metrics | grep -c '^kafka_server_replicamanager_underreplicatedpartitions '`)).toMatch(/^1\s*$/);
+  // WHEN readiness runs its kafka-topics.sh check again (the marker of a passed check removed)
+  await cluster.sh(pod, 'rm -f /var/run/kafka/caught-up');
+  const probe = await cluster.exec(pod, container.readinessProbe.exec.command, { timeoutMs: container.readinessProbe.timeoutSeconds * 1000 });
+  // THEN it passes, and it did run the tool (the marker is back)
+  expect(probe).toMatchObject({ code: 0 });
+  expect((await cluster.sh(pod, 'ls /var/run/kafka')).split('\n')).toContain('caught-up');
+  // AND a tool JVM given the agent through KAFKA_OPTS cannot start: the port is the broker's
+  const agent = /export KAFKA_OPTS="(-javaagent:[^$"]+)/.exec(objects.find((o) => o.kind === 'ConfigMap' && o.data?.['kafka-start.sh'] && o.metadata.name === `${stsName}-config`).data['kafka-start.sh'])![1];
+  const withAgent = await cluster.exec(pod, ['bash', '-c', `KAFKA_OPTS='${agent}' KAFKA_HEAP_OPTS=-Xmx64m timeout 60 kafka-topics.sh --version`], { timeoutMs: 90000 });
+  expect(withAgent.code).not.toBe(0);
+  expect(withAgent.output).toMatch(/Address already in use|BindException/);
 }
 
 /**
@@ -141,22 +232,25 @@ async function createTopic(cluster: LocalCluster, pod: string, bootstrap: string
 }
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+const METRICS_PORT = 9404;
 
 describe('the Kafka jars the e2e runs', () => {
   test('each pom pins the release of its default image', () => {
     // GIVEN the jars scripts/kafka/fetch.sh keeps THEN their versions are the default images' tags
     expect(jars.kraft.version).toBe(imageTag(KafkaCluster.DEFAULT_IMAGE));
     expect(jars['zookeeper-mode'].version).toBe(imageTag(KafkaCluster.ZOOKEEPER_MODE_DEFAULT_IMAGE));
-    for (const k of Object.values(jars)) {
+    for (const k of [jars.kraft, jars['zookeeper-mode']]) {
       expect(fs.readdirSync(k.libs)).toEqual(expect.arrayContaining([`kafka_2.13-${k.version}.jar`, `kafka-tools-${k.version}.jar`, `kafka-clients-${k.version}.jar`]));
     }
+    // AND the JMX exporter's agent, alone: a shaded jar
+    expect(fs.readdirSync(jars['jmx-exporter'].libs)).toEqual([`jmx_prometheus_javaagent-${jars['jmx-exporter'].version}.jar`]);
   });
 
   (haveShellcheck() ? test : test.skip)('the fetch script and the Kafka stand-ins pass shellcheck', () => {
     const fetch = path.join(__dirname, '..', '..', 'scripts', 'kafka', 'fetch.sh');
     const scripts = [
       { where: 'scripts/kafka/fetch.sh', text: fs.readFileSync(fetch, 'utf-8') },
-      ...Object.values(jars).flatMap((k) => kafkaImage(k).binaries.map((b) => ({ where: `${k.version}/${b.name}`, text: `#!/bin/bash\n${b.script}\n` }))),
+      ...[jars.kraft, jars['zookeeper-mode']].flatMap((k) => kafkaImage(k).binaries.map((b) => ({ where: `${k.version}/${b.name}`, text: `#!/bin/bash\n${b.script}\n` }))),
     ];
     for (const s of scripts) expect({ where: s.where, problems: shellcheck({ where: s.where, shell: 'bash', text: s.text }) }).toEqual({ where: s.where, problems: [] });
   });
@@ -164,7 +258,7 @@ describe('the Kafka jars the e2e runs', () => {
 
 describeWithNamespaces('KafkaCluster (KRaft, combined controllers) on real Kafka brokers', () => {
   const chart = new Chart(Testing.app(), 'e2e', { namespace: 'streaming' });
-  const kafka = new KafkaCluster(chart, 'kafka', { brokers: 3, storage: STORAGE, resources: BROKER_RESOURCES });
+  const kafka = new KafkaCluster(chart, 'kafka', { brokers: 3, storage: STORAGE, resources: BROKER_RESOURCES, monitoring: {} });
   const client = kafkaClient(chart, kafka);
   const objects = Testing.synth(chart);
   const pods = [0, 1, 2].map((i) => kafka.workload.podName(i));
@@ -215,6 +309,15 @@ describeWithNamespaces('KafkaCluster (KRaft, combined controllers) on real Kafka
     console.log(`acks=all: produced ${sent.length}, consumed ${got.length} (${new Set(got).size} distinct) in ${seconds(start)}`);
     expect(got).toHaveLength(sent.length);
     expect([...got].sort()).toEqual(sent);
+  }, 180000);
+
+  test('monitoring: every broker serves the series the alerts read, healthy: nothing under-replicated or offline, one active controller among the voters', async () => {
+    const fqdns = [0, 1, 2].map((i) => kafka.podFqdn(i));
+    await expectHealthyMetrics(cluster, cli, objects, pods, fqdns, { pods, fqdns });
+  }, 120000);
+
+  test('monitoring: the readiness probe\'s kafka-topics.sh runs without the agent while the broker\'s agent holds its port', async () => {
+    await expectToolsWithoutAgent(cluster, objects, pods[1], kafka.workload.name);
   }, 180000);
 
   test('a broker crash: acks=all producers go on, the ISR shrinks to 2, and the broker back on a new address rejoins every ISR', async () => {
@@ -318,6 +421,7 @@ describeWithNamespaces('KafkaCluster (KRaft, dedicated controllers) on real Kafk
     brokers: 3, storage: STORAGE, resources: BROKER_RESOURCES,
     controllerMode: KafkaControllerMode.DEDICATED, controllerStorage: STORAGE,
     controllerResources: Resources.of({ cpuMillis: 250, memory: Size.mebibytes(512) }),
+    monitoring: {},
   });
   const client = kafkaClient(chart, kafka);
   const objects = Testing.synth(chart);
@@ -346,6 +450,12 @@ describeWithNamespaces('KafkaCluster (KRaft, dedicated controllers) on real Kafk
     expect(q.voters).toContain(q.leader);
     expect(brokers).toEqual([0, 1, 2]);
   }, 180000);
+
+  test('monitoring: brokers and controllers serve the series of their alerts, healthy: one active controller among the controllers', async () => {
+    const ctl = [0, 1, 2].map((i) => controllers.podName(i));
+    await expectHealthyMetrics(cluster, cli, objects, [0, 1, 2].map((i) => kafka.podName(i)), [0, 1, 2].map((i) => kafka.podFqdn(i)),
+      { pods: ctl, fqdns: [0, 1, 2].map((i) => controllers.podFqdn(i)) });
+  }, 120000);
 
   test('when the leading controller crashes another takes over, topics can still be created, and it rejoins as a caught-up voter', async () => {
     // GIVEN the quorum and its leader
@@ -380,7 +490,7 @@ describeWithNamespaces('KafkaCluster (KRaft, dedicated controllers) on real Kafk
 describeWithNamespaces('KafkaCluster on ZooKeeper (Kafka 3.9) on real brokers and a real ensemble', () => {
   const chart = new Chart(Testing.app(), 'e2e', { namespace: 'streaming' });
   const zk = new ZooKeeperEnsemble(chart, 'zk', { storage: STORAGE, resources: Resources.of({ cpuMillis: 100, memory: Size.mebibytes(256) }) });
-  const kafka = new KafkaCluster(chart, 'kafka', { brokers: 3, zookeeper: zk, storage: STORAGE, resources: BROKER_RESOURCES });
+  const kafka = new KafkaCluster(chart, 'kafka', { brokers: 3, zookeeper: zk, storage: STORAGE, resources: BROKER_RESOURCES, monitoring: {} });
   const client = kafkaClient(chart, kafka);
   const objects = Testing.synth(chart);
   const cli = client.podName(0);
@@ -427,4 +537,10 @@ describeWithNamespaces('KafkaCluster on ZooKeeper (Kafka 3.9) on real brokers an
     console.log(`ZooKeeper mode: produced 200, consumed ${got.length}`);
     expect([...got].sort()).toEqual(messages('zk', 200));
   }, 180000);
+
+  test('monitoring: every broker serves the series the alerts read, healthy: one active controller among the brokers', async () => {
+    const pods = [0, 1, 2].map((i) => kafka.podName(i));
+    const fqdns = [0, 1, 2].map((i) => kafka.podFqdn(i));
+    await expectHealthyMetrics(cluster, cli, objects, pods, fqdns, { pods, fqdns });
+  }, 120000);
 });

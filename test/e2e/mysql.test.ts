@@ -104,7 +104,7 @@ describeWithNamespaces('MySqlReplicaSet (MariaDB flavor) on real MariaDB servers
     expect(q.output.trim()).toBe('3');
     expect(await tcpConnect(cluster, client, db.primaryHost, port)).toBe(CONNECTED);
     expect(await tcpConnect(cluster, stranger, db.primaryHost, port)).toBe(DROPPED);
-  });
+  }, 60000);
 
   test('no password appears in a ConfigMap or an env value of the manifest', () => {
     const text = JSON.stringify(objects.filter((o) => o.kind !== 'Secret'));

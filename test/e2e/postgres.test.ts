@@ -102,7 +102,7 @@ describeWithNamespaces('PostgresReplicaSet on real PostgreSQL servers', () => {
     expect(rows.output.trim()).toBe('100');
     expect(await tcpConnect(cluster, client, db.primaryHost, port)).toBe(CONNECTED);
     expect(await tcpConnect(cluster, stranger, db.primaryHost, port)).toBe(DROPPED);
-  });
+  }, 60000);
 
   test('passwords are SCRAM, come from the Secret, and never appear in the manifest', async () => {
     const wrong = await cluster.exec(pods[1], ['bash', '-c', `PGPASSWORD=not-it psql -X -h ${db.podFqdn(0)} -U app -d shop -c "SELECT 1"`]);

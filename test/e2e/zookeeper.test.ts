@@ -70,7 +70,7 @@ describeWithNamespaces('ZooKeeperEnsemble on real ZooKeeper servers', () => {
     // THEN the client is served through the client Service, and the stranger cannot even connect
     expect((await fourLetter(cluster, client, service, 'ruok')).trim()).toBe('imok');
     expect(await tcpConnect(cluster, stranger, service, zk.clientPort)).toBe(DROPPED);
-  });
+  }, 60000);
 
   test('when the leader dies a new leader is elected, the ensemble keeps serving, and the old leader rejoins as a follower', async () => {
     const roles = await Promise.all(pods.map((p, i) => mode(cluster, p, zk.podFqdn(i))));

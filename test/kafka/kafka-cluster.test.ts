@@ -526,8 +526,6 @@ describe('KafkaCluster', () => {
         'brokers must be at most 1000 with dedicated controllers, got 1001: controllers take node ids from 1000'],
       ['a name that leaves no room for the controllers', { controllerMode: KafkaControllerMode.DEDICATED, name: 'a'.repeat(42) },
         `name '${'a'.repeat(42)}' leaves no room for the dedicated controllers' StatefulSet '${'a'.repeat(42)}-controller' (53 characters; at most 52): choose a name of at most 41 characters`],
-      ['monitoring, which Kafka has no exporter for yet', { monitoring: {} },
-        "KafkaCluster 'streaming/kafka': monitoring is not available for Kafka in this release: "],
       ['a controller mode that is not one', { controllerMode: 'split' as any },
         "KafkaCluster 'streaming/kafka': controllerMode must be KafkaControllerMode.COMBINED or KafkaControllerMode.DEDICATED, got \"split\""],
       ['clients without a NetworkPolicy', { networkPolicy: false, allowClientsFrom: [] }, "KafkaCluster 'streaming/kafka': allowClientsFrom needs networkPolicy"],

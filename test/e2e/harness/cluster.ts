@@ -40,8 +40,13 @@ export interface BinaryShim extends Substitution {
 export interface ImageMount extends Substitution {
   /** The directory on the host. */
   readonly source: string;
-  /** Where the image has it, in every container. */
+  /** Where the image has it, in every container (or in those of `image`). */
   readonly target: string;
+  /**
+   * Bind it only into containers that run this image, e.g. where two images keep different files at one path.
+   * @default - every container
+   */
+  readonly image?: string;
 }
 
 export interface LocalClusterOptions {
@@ -533,7 +538,7 @@ export class LocalCluster {
         { source: hostsFile, target: '/etc/hosts', readOnly: true },
         { source: this.binDir, target: '/e2e-bin', readOnly: true },
         { source: this.secretStore, target: '/e2e-api/secrets', readOnly: false },
-        ...(this.options.mounts ?? []).map((m) => ({ source: m.source, target: m.target, readOnly: true })),
+        ...(this.options.mounts ?? []).filter((m) => !m.image || m.image === c.image).map((m) => ({ source: m.source, target: m.target, readOnly: true })),
         ...(c.volumeMounts ?? []).map((m: Json): Bind => {
           const base = volumeDirs.get(m.name);
           if (!base) throw new Error(`${podName}/${c.name}: mount of unknown volume ${m.name}`);
