@@ -60,10 +60,10 @@ describeWithTools('the Python package', missingPython, () => {
     expect(wheels).toHaveLength(1);
     const wheel = path.join(built, wheels[0]);
     const reqs = requirements();
-    const found = wheelhouse(reqs);
+    const downloads = wheelhouse(reqs);
     run(PYTHON, ['-m', 'venv', path.join(tmp, 'venv')]);
     venvPython = path.join(tmp, 'venv', 'bin', 'python');
-    run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-index', '--find-links', found, wheel, ...reqs]);
+    run(venvPython, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-index', '--find-links', downloads, wheel, ...reqs]);
   }, 900_000);
 
   afterAll(() => {
