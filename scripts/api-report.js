@@ -2,10 +2,11 @@
 // The public API as a readable, reviewable text: one line per type and member,
 // read from the jsii assembly (.jsii) that `npm run build` writes. Every API
 // change (a type, a member, a signature, a @default) shows up as a diff of
-// api/cdk8s-stateful.api.txt.
+// api/cdk8s-stateful.api.txt. The same run renders API.md, the reference
+// users read (jsii-docgen, TypeScript signatures, as Construct Hub shows it).
 //
-//   node scripts/api-report.js          rewrite the report
-//   node scripts/api-report.js --check  exit 1 (with a diff) if it is stale
+//   node scripts/api-report.js          rewrite the report and API.md
+//   node scripts/api-report.js --check  exit 1 (with a diff) if either is stale
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -13,6 +14,7 @@ const path = require('path');
 const root = path.join(__dirname, '..');
 const assemblyFile = path.join(root, '.jsii');
 const reportFile = path.join(root, 'api', 'cdk8s-stateful.api.txt');
+const apiMdFile = path.join(root, 'API.md');
 
 function typeRef(t, assembly) {
   if (!t) return 'void';
@@ -67,24 +69,52 @@ function render(assembly) {
   return lines.join('\n');
 }
 
-if (!fs.existsSync(assemblyFile)) {
-  console.error('api-report: .jsii is missing; run `npm run build` (jsii) first');
-  process.exit(2);
-}
-const report = render(JSON.parse(fs.readFileSync(assemblyFile, 'utf-8')));
-if (process.argv.includes('--check')) {
-  const current = fs.existsSync(reportFile) ? fs.readFileSync(reportFile, 'utf-8') : '';
-  if (current !== report) {
-    const a = current.split('\n');
-    const b = report.split('\n');
-    const removed = a.filter((l) => !b.includes(l)).map((l) => `- ${l}`);
-    const added = b.filter((l) => !a.includes(l)).map((l) => `+ ${l}`);
-    console.error(`api-report: ${path.relative(root, reportFile)} is stale: the public API changed. Review the change and run \`npm run api\` to accept it:\n${[...removed, ...added].join('\n')}`);
-    process.exit(1);
+/** API.md as jsii-docgen renders it from the assembly in the project directory. */
+async function renderApiMd() {
+  const { Documentation, Language } = require('jsii-docgen');
+  const docs = await Documentation.forProject(root);
+  try {
+    return (await docs.toMarkdown({ language: Language.TYPESCRIPT, allSubmodules: true })).render();
+  } finally {
+    await docs.cleanup();
   }
-  console.log(`api-report: ${path.relative(root, reportFile)} is current (${report.split('\n').filter((l) => /^\S/.test(l)).length - 1} types)`);
-} else {
-  fs.mkdirSync(path.dirname(reportFile), { recursive: true });
-  fs.writeFileSync(reportFile, report);
-  console.log(`api-report: wrote ${path.relative(root, reportFile)}`);
 }
+
+/** Compares (--check) or writes one generated file; returns false when --check finds it stale. */
+function update(file, text, what) {
+  const name = path.relative(root, file);
+  if (!process.argv.includes('--check')) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+    console.log(`api-report: wrote ${name}`);
+    return true;
+  }
+  const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf-8') : '';
+  if (current === text) {
+    console.log(`api-report: ${name} is current (${what})`);
+    return true;
+  }
+  const a = current.split('\n');
+  const b = text.split('\n');
+  const inA = new Set(a);
+  const inB = new Set(b);
+  const removed = a.filter((l) => !inB.has(l)).map((l) => `- ${l}`);
+  const added = b.filter((l) => !inA.has(l)).map((l) => `+ ${l}`);
+  const diff = [...removed, ...added];
+  const shown = diff.length > 60 ? [...diff.slice(0, 60), `... and ${diff.length - 60} more changed lines`] : diff;
+  console.error(`api-report: ${name} is stale: the public API changed. Review the change and run \`npm run api\` to accept it:\n${shown.join('\n')}`);
+  return false;
+}
+
+async function main() {
+  if (!fs.existsSync(assemblyFile)) {
+    console.error('api-report: .jsii is missing; run `npm run build` (jsii) first');
+    return 2;
+  }
+  const report = render(JSON.parse(fs.readFileSync(assemblyFile, 'utf-8')));
+  const types = `${report.split('\n').filter((l) => /^\S/.test(l)).length - 1} types`;
+  const results = [update(reportFile, report, types), update(apiMdFile, await renderApiMd(), 'jsii-docgen')];
+  return results.every(Boolean) ? 0 : 1;
+}
+
+main().then((code) => { process.exitCode = code; }, (err) => { console.error(err); process.exitCode = 1; });
