@@ -74,16 +74,21 @@ function main() {
     process.stderr.write(`cdk8s-app: the app entry ${entry} does not exist\n`);
     process.exit(66);
   }
-  const cacheDir = path.resolve('node_modules', '.cache', 'cdk8s-app');
-  const name = crypto.createHash('sha256').update(entry).digest('hex').slice(0, 16);
-  const stampFile = path.join(cacheDir, `${name}.json`);
-  const bundle = path.join(cacheDir, `${name}.js`);
+  const { stampFile, bundle } = cachePaths(entry);
   if (!freshBuild(entry, stampFile)) {
-    fs.mkdirSync(cacheDir, { recursive: true });
+    fs.mkdirSync(path.dirname(bundle), { recursive: true });
     rebuild(entry, stampFile, bundle);
   }
   process.argv.splice(1, 2, entry);
   require(bundle);
 }
 
-main();
+/** Where the bundle of `entry` (an absolute path) and its stamp live, under the current directory. */
+function cachePaths(entry) {
+  const cacheDir = path.resolve('node_modules', '.cache', 'cdk8s-app');
+  const name = crypto.createHash('sha256').update(entry).digest('hex').slice(0, 16);
+  return { stampFile: path.join(cacheDir, `${name}.json`), bundle: path.join(cacheDir, `${name}.js`) };
+}
+
+if (require.main === module) main();
+module.exports = { cachePaths };
