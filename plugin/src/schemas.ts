@@ -150,8 +150,8 @@ export class CrdSchemas {
       if (crd?.kind !== 'CustomResourceDefinition') continue;
       for (const v of crd.spec?.versions ?? []) {
         const schema = strictify(v.schema?.openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
-        // metadata is validated by the API server itself, not by the CRD
-        schema.properties = { ...schema.properties, metadata: { type: 'object' } };
+        // apiVersion, kind and metadata are the API server's, whether or not the CRD's schema lists them
+        schema.properties = { ...schema.properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } };
         this.validators.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(schema));
       }
     }
