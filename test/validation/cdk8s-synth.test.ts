@@ -6,7 +6,8 @@ import * as path from 'path';
 // The validation plugin as a user enables it: the packed cdk8s-stateful-validation
 // package installed in an app's node_modules, named in its cdk8s.yaml, and run
 // by the real `cdk8s synth` on every object of the app, ours (a ZooKeeper
-// ensemble) and theirs (a cdk8s-plus Deployment and Service).
+// ensemble) and theirs (a cdk8s-plus Deployment and Service). The app runs
+// with the `app` line the README recommends.
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CDK8S = path.join(ROOT, 'node_modules', '.bin', 'cdk8s');
@@ -36,8 +37,15 @@ if (variant === 'service-selects-nothing') ApiObject.of(svc).addJsonPatch(JsonPa
 app.synth();
 `;
 
+/** The `app` line the README recommends for users' apps (esbuild, then plain node). */
+const README_APP_LINE = (() => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf-8');
+  const section = readme.slice(readme.indexOf('## Synth speed'));
+  return /```yaml\n(app: [^\n]+)\n```/.exec(section)![1];
+})();
+
 const CDK8S_YAML = `language: typescript
-app: node ${path.join(ROOT, 'scripts', 'cdk8s-app.js')} main.ts
+${README_APP_LINE}
 validations:
   - package: ./node_modules/cdk8s-stateful-validation
     class: ManifestValidation
@@ -54,9 +62,11 @@ beforeAll(() => {
   fs.mkdirSync(installed, { recursive: true });
   execFileSync('tar', ['-xzf', path.join(app, packed[0].filename), '-C', installed, '--strip-components=1']);
   // what npm would install beside it: the app's dependencies and the plugin's (ajv, yaml)
-  for (const dep of ['cdk8s', 'cdk8s-plus-27', 'constructs', ...Object.keys(JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf-8')).dependencies)]) {
+  for (const dep of ['cdk8s', 'cdk8s-plus-27', 'constructs', 'esbuild', ...Object.keys(JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf-8')).dependencies)]) {
     fs.symlinkSync(path.join(ROOT, 'node_modules', dep), path.join(app, 'node_modules', dep));
   }
+  fs.mkdirSync(path.join(app, 'node_modules', '.bin'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules', '.bin', 'esbuild'), path.join(app, 'node_modules', '.bin', 'esbuild'));
   fs.writeFileSync(path.join(app, 'main.ts'), MAIN_TS);
   fs.writeFileSync(path.join(app, 'cdk8s.yaml'), CDK8S_YAML);
 }, 300_000);
@@ -84,7 +94,9 @@ describe('cdk8s synth with the validation plugin', () => {
   });
 
   test('a good app passes: every object of ours and theirs is validated', () => {
+    expect(README_APP_LINE).toMatch(/^app: node_modules\/.bin\/esbuild main.ts .*&& node /);
     const { status, output } = synth('good');
+    expect(fs.readdirSync(path.join(app, 'dist'))).toContain('shop.k8s.yaml');
     expect(output).toContain('Validations ended succesfully');
     expect(status).toBe(0);
     expect(output).toMatch(/Status\s+│ success/);

@@ -174,6 +174,27 @@ describe('ManifestValidation', () => {
     });
   });
 
+  test("the README's cdk8s.yaml example is a valid configuration", () => {
+    // GIVEN the validations block of the README, and the CRD file it names
+    const readme = fs.readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf-8');
+    const block = /```yaml\n(validations:\n[\s\S]*?)```/.exec(readme)![1];
+    const [entry] = YAML.parse(block).validations;
+    expect(entry).toMatchObject({ package: './node_modules/cdk8s-stateful-validation', class: 'ManifestValidation' });
+    expect(entry.version).toBe(JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', 'plugin', 'package.json'), 'utf-8')).version);
+    for (const f of entry.properties.crds) {
+      fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      fs.writeFileSync(path.join(dir, f), '');
+    }
+    // THEN the plugin accepts its properties (crds relative to the app directory)
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      expect(() => new ManifestValidation(entry.properties)).not.toThrow();
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
   test("the generator-Job annotations the cross-references read are the ones the library's Jobs carry", () => {
     expect([GENERATES_SECRET, GENERATES_KEYS]).toEqual([GENERATES_SECRET_ANNOTATION, GENERATES_KEYS_ANNOTATION]);
   });
