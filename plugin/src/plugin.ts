@@ -118,21 +118,23 @@ export class ManifestValidation {
   /** Every finding in `objects`, as one synthesized app (all of its manifests). */
   public findings(objects: Json[]): Finding[] {
     const findings: Finding[] = [];
+    // an object without a kind or name is the schema check's finding; the other checks look up objects by both
+    const named = objects.filter((o) => typeof o.kind === 'string' && typeof o.metadata?.name === 'string');
     if (this.checks.has('schema')) {
       findings.push(...schemaFindings(objects, { versions: this.versions, schemasDir: this.schemasDir, crds: [...this.crds, CrdSchemas.fromObjects(objects)] }));
     }
     if (this.checks.has('cross-references')) {
       // names resolve within a namespace; objects without one are in the namespace they are applied to
       const namespaces = new Map<string, Json[]>();
-      for (const o of objects) {
-        const ns = o.metadata?.namespace ?? '';
+      for (const o of named) {
+        const ns = o.metadata.namespace ?? '';
         namespaces.set(ns, [...(namespaces.get(ns) ?? []), o]);
       }
       for (const group of namespaces.values()) {
         findings.push(...crossReferenceFindings(group, { externalSecrets: this.externalSecrets, externalServiceAccounts: this.externalServiceAccounts }));
       }
     }
-    if (this.checks.has('pod-security')) findings.push(...podSecurityFindings(objects));
+    if (this.checks.has('pod-security')) findings.push(...podSecurityFindings(named));
     return findings;
   }
 
@@ -172,7 +174,7 @@ export class ManifestValidation {
 }
 
 function ruleFor(id: string): Rule {
-  const known: Rule[] = [...Object.values(CROSS_REFERENCE_RULES), ...Object.values(POD_SECURITY_RULES), SCHEMA_RULES.customResources, SCHEMA_RULES.unknownKind];
+  const known: Rule[] = [...Object.values(CROSS_REFERENCE_RULES), ...Object.values(POD_SECURITY_RULES), SCHEMA_RULES.customResources, SCHEMA_RULES.unknownKind, SCHEMA_RULES.name];
   const version = /^schema\/kubernetes-(.+)$/.exec(id);
   const rule = version ? SCHEMA_RULES.kubernetes(version[1]) : known.find((r) => r.id === id);
   if (!rule) throw new Error(`cdk8s-stateful-validation: no rule ${id}`);

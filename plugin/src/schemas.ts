@@ -185,6 +185,11 @@ export const SCHEMA_RULES = {
     recommendation: 'Every custom resource is valid against the schema of its CustomResourceDefinition, with unknown fields rejected.',
     fix: 'Correct or remove the field.',
   } as Rule,
+  name: {
+    id: 'schema/metadata-name',
+    recommendation: 'Every object has a metadata.name (or a generateName): the API server rejects an object without one.',
+    fix: 'Name the object.',
+  } as Rule,
   unknownKind: {
     id: 'schema/unknown-kind',
     recommendation: 'Every object is a kind of the target Kubernetes versions or a custom resource whose CustomResourceDefinition the plugin knows.',
@@ -209,6 +214,7 @@ export function schemaFindings(objects: Json[], options: SchemaCheckOptions = {}
   const findings: Finding[] = [];
   for (const o of objects) {
     const report = (rule: Rule, message: string) => findings.push({ rule: rule.id, kind: o?.kind, name: o?.metadata?.name, namespace: o?.metadata?.namespace, message });
+    if (typeof o?.metadata?.name !== 'string' && typeof o?.metadata?.generateName !== 'string') report(SCHEMA_RULES.name, 'metadata.name is missing');
     const crd = crds.find((c) => c.has(o));
     if (crd) {
       crd.validate(o).forEach((p) => report(SCHEMA_RULES.customResources, `CRD schema: ${p}`));

@@ -94,6 +94,20 @@ describe('ManifestValidation', () => {
     expect(report.violations[0].ruleName).toBe('cross-references/selectors');
   });
 
+  test('an object without a name or kind is a schema finding, not a crash of the other checks', async () => {
+    // GIVEN a good manifest and two malformed objects
+    const objects = [...web(), { apiVersion: 'v1', kind: 'ConfigMap', data: { a: 'b' } }, { apiVersion: 'v1', metadata: { name: 'x' } }];
+    // WHEN validated
+    const report = await run(new ManifestValidation(), [objects]);
+    // THEN both are reported by the schema check, and nothing else is found
+    const versions = SCHEMA_SOURCES.kubernetes.versions;
+    expect(locations(report)).toEqual([
+      'ConfigMap/undefined: metadata.name is missing',
+      `undefined/x: v1/undefined is neither a kind of Kubernetes ${versions.join(' or ')} nor a custom resource of a known CRD`,
+    ]);
+    expect(report.violations.map((v: Json) => v.ruleName)).toEqual(['schema/metadata-name', 'schema/unknown-kind']);
+  });
+
   test('checks and kubernetesVersions choose what runs', async () => {
     // GIVEN a manifest with an unknown field and a privileged container
     const objects = web();
