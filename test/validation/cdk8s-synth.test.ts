@@ -21,18 +21,19 @@ const variant = process.env.VARIANT ?? 'good';
 const app = new App();
 const chart = new Chart(app, 'shop', { namespace: 'shop' });
 new ZooKeeperEnsemble(chart, 'zk');
-const root = variant === 'root';
 const api = new kplus.Deployment(chart, 'api', {
-  securityContext: { ensureNonRoot: !root },
   containers: [{
     image: 'example/api:1.0', portNumber: 8080,
-    securityContext: { user: 10001, group: 10001, ensureNonRoot: !root, privileged: variant === 'privileged' },
+    securityContext: { user: 10001, group: 10001, privileged: variant === 'privileged' },
   }],
 });
 RestrictedProfile.applyTo(api);
 const svc = api.exposeViaService({ name: 'api' });
 // a hand-written object (typed L1 and cdk8s-plus classes drop unknown keys; plain ApiObjects and includes do not)
 if (variant === 'unknown-field') new ApiObject(chart, 'settings', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast' }, immutible: true });
+if (variant === 'runAsNonRoot-missing') {
+  for (const p of ['/spec/template/spec/securityContext/runAsNonRoot', '/spec/template/spec/containers/0/securityContext/runAsNonRoot']) ApiObject.of(api).addJsonPatch(JsonPatch.remove(p));
+}
 if (variant === 'service-selects-nothing') ApiObject.of(svc).addJsonPatch(JsonPatch.replace('/spec/selector', { 'app.kubernetes.io/name': 'api' }));
 app.synth();
 `;
@@ -133,9 +134,9 @@ describe('cdk8s synth with the validation plugin', () => {
   }, 120_000);
 
   test('(c) a pod without runAsNonRoot fails the synth', () => {
-    const { status, output } = synth('root');
+    const { status, output } = synth('runAsNonRoot-missing');
     expect(status).toBe(2);
     expect(output).toContain('pod-security/run-as-non-root (1 occurrences)');
-    expect(output).toMatch(/> Deployment\/shop-api-\w+ container 'main': securityContext.runAsNonRoot is false/);
+    expect(output).toMatch(/> Deployment\/shop-api-\w+ container 'main': runAsNonRoot is set to true neither in the container nor in the pod securityContext/);
   }, 120_000);
 });
