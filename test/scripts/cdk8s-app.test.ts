@@ -17,13 +17,19 @@ let dir: string;
 beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-app-')); });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+const cacheDir = (cwd: string) => path.join(cwd, 'node_modules', '.cache', 'cdk8s-app');
+/** The bundle, its map and its stamp, each with its modification time. */
+function builds(cwd: string): string {
+  const dir = cacheDir(cwd);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.endsWith('.v8cache')).map((f) => `${f}@${fs.statSync(path.join(dir, f)).mtimeMs}`).join() : '';
+}
+const codeCaches = (cwd: string) => fs.readdirSync(cacheDir(cwd)).filter((f) => f.endsWith('.v8cache'));
+
 /** Runs the launcher on `entry` in `cwd`; returns what the app printed and whether it rebuilt. */
-function launch(cwd: string, entry: string): { stdout: string; rebuilt: boolean } {
-  const cache = path.join(cwd, 'node_modules', '.cache', 'cdk8s-app');
-  const before = fs.existsSync(cache) ? fs.readdirSync(cache).map((f) => `${f}@${fs.statSync(path.join(cache, f)).mtimeMs}`).join() : '';
-  const stdout = execFileSync(process.execPath, [LAUNCHER, entry], { cwd, encoding: 'utf-8' });
-  const after = fs.readdirSync(cache).map((f) => `${f}@${fs.statSync(path.join(cache, f)).mtimeMs}`).join();
-  return { stdout, rebuilt: before !== after };
+function launch(cwd: string, entry: string, env: NodeJS.ProcessEnv = process.env): { stdout: string; rebuilt: boolean } {
+  const before = builds(cwd);
+  const stdout = execFileSync(process.execPath, [LAUNCHER, entry], { cwd, encoding: 'utf-8', env });
+  return { stdout, rebuilt: before !== builds(cwd) };
 }
 
 function write(file: string, text: string) {
@@ -39,7 +45,22 @@ describe('scripts/cdk8s-app.js', () => {
     // WHEN launched twice THEN the first run builds, the second reuses the bundle, both run the app
     const first = launch(dir, 'main.ts');
     expect(first).toEqual({ stdout: 'hello from main.ts\n', rebuilt: true });
+    const [cache] = codeCaches(dir);
     expect(launch(dir, 'main.ts')).toEqual({ stdout: 'hello from main.ts\n', rebuilt: false });
+    // AND the first run left V8's code cache, which the second accepted (it did not write it anew)
+    expect(codeCaches(dir)).toEqual([cache]);
+  });
+
+  test('with source maps enabled, stack traces point at the TypeScript sources', () => {
+    // GIVEN an app that throws in an imported file
+    write('lib.ts', 'export function fail(): never {\n  throw new Error("broken");\n}\n');
+    write('main.ts', 'import { fail } from "./lib";\nfail();\n');
+    // WHEN run with NODE_OPTIONS=--enable-source-maps
+    const r = spawnSync(process.execPath, [LAUNCHER, 'main.ts'], { cwd: dir, encoding: 'utf-8', env: { ...process.env, NODE_OPTIONS: '--enable-source-maps' } });
+    // THEN the trace names lib.ts:2 and main.ts:2
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/at fail \(.*lib\.ts:2:\d+\)/);
+    expect(r.stderr).toMatch(/main\.ts:2:\d+/);
   });
 
   test('an edited import rebuilds the bundle, even when its size and modification time are unchanged', () => {
@@ -54,8 +75,10 @@ describe('scripts/cdk8s-app.js', () => {
     fs.writeFileSync(lib, 'export const n = 2;\n');
     fs.utimesSync(lib, stamp, stamp);
     expect(fs.statSync(lib).mtimeMs).toBe(stamp * 1000);
-    // THEN the next run rebuilds and prints the new value
+    // THEN the next run rebuilds and prints the new value: the bundle has the same length, and V8's
+    // code cache of the old one (which V8 checks against the length only) is not used
     expect(launch(dir, 'main.ts')).toEqual({ stdout: '2\n', rebuilt: true });
+    expect(codeCaches(dir)).toHaveLength(1);
   });
 
   test('a new file that changes what an import resolves to rebuilds the bundle', () => {
