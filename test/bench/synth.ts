@@ -93,4 +93,7 @@ for (const c of commands) {
 const synth = median('cdk8s synth');
 const app = median('node <bundle> (precompiled app)');
 console.log(`cdk8s synth / cdk8s --version = ${(synth / cli).toFixed(2)}; cdk8s synth / precompiled app = ${(synth / app).toFixed(2)}`);
-console.log(`cdk8s synth - cdk8s --version = ${(synth - cli).toFixed(0)} ms: ${synth - cli <= BUDGET_MS ? 'within' : 'OVER'} the budget of CLI start + ${BUDGET_MS} ms`);
+console.log(`cdk8s synth - cdk8s --version = ${(synth - cli).toFixed(0)} ms (medians): ${synth - cli <= BUDGET_MS ? 'within' : 'OVER'} the budget of CLI start + ${BUDGET_MS} ms`);
+// the fastest runs are the least disturbed by other processes on a shared machine
+const best = t.get('cdk8s synth')![0] - t.get('cdk8s --version')![0];
+console.log(`cdk8s synth - cdk8s --version = ${best.toFixed(0)} ms (fastest runs): ${best <= BUDGET_MS ? 'within' : 'OVER'} the budget`);
