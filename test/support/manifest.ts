@@ -2,7 +2,9 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { crossReferenceProblems, CrossRefOptions } from './cross-refs';
-import { CrdSchemas, KUBERNETES_VERSIONS, KubernetesSchema } from './schemas';
+import { formatFinding } from '../../plugin/src/findings';
+import { schemaFindings } from '../../plugin/src/schemas';
+import { SCHEMAS_DIR } from './schemas';
 import { haveShellcheck, scriptsIn, shellcheck } from './shellcheck';
 
 type Json = any;
@@ -42,19 +44,9 @@ export function kubernetesModelsProblems(objects: Json[]): string[] {
   return problems;
 }
 
-/** Strict schema problems against every Kubernetes version in schemas/ and the CRDs. */
+/** Strict schema problems against every Kubernetes version in schemas/ and the CRDs (the validation plugin's schema check). */
 export function schemaProblems(objects: Json[]): string[] {
-  const problems: string[] = [];
-  for (const o of objects) {
-    if (CrdSchemas.get().has(o)) {
-      problems.push(...CrdSchemas.get().validate(o).map((p) => `${o.kind}/${o.metadata?.name}: CRD schema: ${p}`));
-      continue;
-    }
-    for (const v of KUBERNETES_VERSIONS) {
-      problems.push(...KubernetesSchema.forVersion(v).validate(o).map((p) => `${o.kind}/${o.metadata?.name}: Kubernetes ${v}: ${p}`));
-    }
-  }
-  return problems;
+  return schemaFindings(objects, { schemasDir: SCHEMAS_DIR }).map(formatFinding);
 }
 
 /** @monokle/validation: Pod Security Standards (restricted) and resource links. */
