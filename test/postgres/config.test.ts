@@ -94,7 +94,9 @@ describe('start.sh', () => {
     // the SQL is a quoted here-document: bash expands nothing in it
     expect(script).toContain("<<'SQL'");
     // the temporary server never waits for synchronous standbys that do not exist yet
-    expect(script).toContain("-c listen_addresses='' -c synchronous_standby_names=''");
+    // the temporary init server listens on no address and on a socket of its own, which the probes do not use
+    expect(script).toContain(`-c listen_addresses='' -c unix_socket_directories="$init_socket" -c synchronous_standby_names=''`);
+    expect(script).toContain('init_socket=/var/run/postgresql/init\n');
   });
 
   test('without monitoring there is no monitor role', () => {
