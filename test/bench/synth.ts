@@ -26,7 +26,7 @@ function inProcess(runs: number): number[] {
   const times: number[] = [];
   for (let i = 0; i < runs + 3; i++) {
     const start = process.hrtime.bigint();
-    const app: App = Testing.app();
+    const app: App = Testing.app({ outdir: OUT });
     addExamples(app);
     const yaml = app.synthYaml();
     if (yaml.length === 0) throw new Error('empty synthesis');
@@ -65,7 +65,7 @@ function timeCommands(commands: Command[], runs: number): Map<string, number[]> 
 
 const runs = Number(process.env.BENCH_RUNS ?? 20);
 const a = inProcess(runs);
-const objects = (() => { const app = Testing.app(); addExamples(app); return app.charts.reduce((n, c) => n + c.toJson().length, 0); })();
+const objects = (() => { const app = Testing.app({ outdir: OUT }); addExamples(app); return app.charts.reduce((n, c) => n + c.toJson().length, 0); })();
 console.log(`in-process synth of all examples (${objects} objects), ${runs} runs: median ${percentile(a, 0.5).toFixed(1)} ms, p90 ${percentile(a, 0.9).toFixed(1)} ms`);
 
 // build (or confirm) the bundle once, so that every timed run below uses it
